@@ -1,0 +1,47 @@
+"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from ordertrail.adapters.db.messaging import SqlInbox, SqlOutbox
+from ordertrail.adapters.db.orders import SqlOrders, SqlUsers
+from ordertrail.adapters.db.shipments import SqlEvents, SqlHistory, SqlShipments
+from ordertrail.adapters.db.tracking import SqlTracking
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, readonly: bool = False) -> None:
+        self._engine = engine
+        self._readonly = readonly
+        self.conn: Connection
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self._engine.connect()
+        self.conn.info["readonly"] = self._readonly
+        self.conn.begin()
+        c = self.conn
+        self.users = SqlUsers(c)
+        self.orders = SqlOrders(c)
+        self.shipments = SqlShipments(c)
+        self.events = SqlEvents(c)
+        self.history = SqlHistory(c)
+        self.outbox = SqlOutbox(c)
+        self.inbox = SqlInbox(c)
+        self.tracking = SqlTracking(c)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+        finally:
+            self.conn.info.pop("readonly", None)
+            self.conn.close()
+
+    def commit(self) -> None:
+        self.conn.commit()

@@ -1,0 +1,181 @@
+"""The ports through which use cases reach storage and the outside world.
+
+Adapters implement these; services see only the protocols, so the rules can be read (and tested)
+without a database. Repository methods are set-oriented where a hot path needs them (ingest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from ordertrail.domain.events import ScanEvent
+from ordertrail.domain.orders import LineItem, Order, OrderStatus
+from ordertrail.domain.shipments import Shipment
+from ordertrail.domain.statuses import Role, ShipmentStatus
+from ordertrail.domain.users import User
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    type: str
+    recipient_id: str | None
+    order_id: str | None
+    payload: Mapping[str, Any]
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: int
+    type: str
+    recipient_id: str | None
+    order_id: str | None
+    payload: Mapping[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    subject_id: str
+    at: datetime
+    old: str | None
+    new: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusInputs:
+    status: OrderStatus
+    cancelled: bool
+    items: list[LineItem]
+    has_open_case: bool
+    shipments: list[Shipment]
+
+
+class UserRepository(Protocol):
+    def add(self, user: User, api_key_hash: str) -> None: ...
+    def get(self, user_id: str) -> User | None: ...
+    def by_api_key_hash(self, key_hash: str) -> User | None: ...
+    def by_email(self, email: str) -> User | None: ...
+    def many(self, ids: Iterable[str]) -> dict[str, User]: ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order, idempotency_key: str | None, request_hash: str | None) -> None: ...
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+    def by_idempotency_key(self, buyer_id: str, key: str) -> tuple[Order, str | None] | None: ...
+    def list(
+        self, *, buyer_id: str | None, seller_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> Page: ...
+    def update_address(self, order_id: str, address: Mapping[str, str], at: datetime) -> None: ...
+    def cancel(self, order_id: str, reason: str, by: Role, at: datetime) -> None: ...
+    def set_statuses(self, changes: Sequence[tuple[str, OrderStatus, datetime | None]], at: datetime) -> None: ...
+    def status_inputs(self, order_ids: Sequence[str]) -> dict[str, OrderStatusInputs]: ...
+
+
+class ShipmentRepository(Protocol):
+    def add(self, shipment: Shipment) -> None: ...
+    def get(self, shipment_id: str, *, for_update: bool = False) -> Shipment | None: ...
+    def for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Shipment]]: ...
+    def open_with_number(self, carrier: str, tracking_number: str) -> list[tuple[str, str]]:
+        """(shipment id, order id) of shipments with this number on orders not cancelled/completed."""
+        ...
+
+    def carriers_used_by(self, seller_id: str) -> frozenset[str]: ...
+    def set_tracking(self, shipment_id: str, carrier: str, tracking_number: str, at: datetime) -> None: ...
+    def by_tracking_numbers(self, numbers: Iterable[str]) -> dict[str, list[Shipment]]: ...
+    def by_tracking_number(self, number: str) -> Shipment | None: ...
+    def save_states(self, shipments: Sequence[Shipment]) -> None: ...
+
+
+class EventRepository(Protocol):
+    def insert_new(self, rows: Sequence[tuple[str, ScanEvent]], received_at: datetime, source_id: int | None) -> set[tuple[str, str]]:
+        """Insert (shipment id, event) rows, ignoring duplicates; returns the (shipment id, event id) inserted."""
+        ...
+
+    def for_shipments(self, shipment_ids: Sequence[str]) -> dict[str, list[ScanEvent]]: ...
+
+
+class HistoryRepository(Protocol):
+    def shipment_changes(self, changes: Sequence[StatusChange]) -> None: ...
+    def order_changes(self, changes: Sequence[StatusChange]) -> None: ...
+    def for_order(self, order_id: str) -> list[dict[str, Any]]: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, messages: Sequence[OutboxMessage], at: datetime) -> int:
+        """Queue messages; one whose dedupe key was used before is dropped. Returns how many were queued."""
+        ...
+
+    def claim(self, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]: ...
+    def done(self, ids: Sequence[int], at: datetime) -> None: ...
+    def retry(self, message_id: int, error: str, at: datetime, final: bool) -> None: ...
+    def pending_count(self) -> int: ...
+
+
+class InboxRepository(Protocol):
+    def deliver(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert inbox rows keyed by outbox id; a row already delivered is skipped."""
+        ...
+
+    def list(self, user_id: str, limit: int, cursor: str | None) -> Page: ...
+    def mark_read(self, user_id: str, notification_id: str, at: datetime) -> dict[str, Any] | None: ...
+
+
+class TrackingQueries(Protocol):
+    """The lean read side: views shaped for the API in one or two queries."""
+
+    def order_tracking(self, order_id: str) -> dict[str, Any] | None: ...
+
+
+class UnitOfWork(Protocol):
+    users: UserRepository
+    orders: OrderRepository
+    shipments: ShipmentRepository
+    events: EventRepository
+    history: HistoryRepository
+    outbox: OutboxRepository
+    inbox: InboxRepository
+    tracking: TrackingQueries
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+
+class AddressBook(Protocol):
+    """Validates and normalises a postal address by its country's rules."""
+
+    def normalize(self, address: Mapping[str, str], field_prefix: str) -> dict[str, str]: ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
+
+
+class PromisePolicy(Protocol):
+    """The dispatch deadline and delivery promise made at checkout (DESIGN.md §4)."""
+
+    def services(self) -> frozenset[str]: ...
+
+    def ship_by(self, placed_at: datetime, seller_id: str) -> datetime: ...
+    def promise(
+        self, placed_at: datetime, ship_by: datetime, service: str, address: Mapping[str, str], seller_id: str
+    ) -> tuple[date, date]: ...
+
+

@@ -1,0 +1,42 @@
+"""The one place where derived order statuses are recomputed and their changes recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from ordertrail.domain.orders import OrderFacts, derive_order_status, unshipped_quantities
+from ordertrail.domain.statuses import OrderStatus, ShipmentStatus
+from ordertrail.services.ports import StatusChange, UnitOfWork
+
+
+def refresh_orders(
+    uow: UnitOfWork, order_ids: Sequence[str], now: datetime, reporting_window: timedelta, reason: str
+) -> list[StatusChange]:
+    """Recompute these orders' statuses from their facts: a fixed number of queries for any number of orders."""
+    if not order_ids:
+        return []
+    changes: list[StatusChange] = []
+    updates: list[tuple[str, OrderStatus, datetime | None]] = []
+    for order_id, inputs in uow.orders.status_inputs(order_ids).items():
+        live = [s for s in inputs.shipments if s.status is not ShipmentStatus.CANCELLED]
+        delivered = [s.delivered_at for s in live if s.delivered_at is not None]
+        all_delivered_at = max(delivered) if live and len(delivered) == len(live) else None
+        new = derive_order_status(
+            OrderFacts(
+                cancelled=inputs.cancelled,
+                fully_covered=not unshipped_quantities(inputs.items, [s.items for s in live]),
+                shipment_statuses=tuple(s.status for s in live),
+                last_delivered_at=all_delivered_at,
+                has_open_case=inputs.has_open_case,
+            ),
+            now,
+            reporting_window,
+        )
+        if new != inputs.status:
+            changes.append(StatusChange(order_id, now, inputs.status, new, reason))
+            updates.append((order_id, new, all_delivered_at))
+    if updates:
+        uow.orders.set_statuses(updates, now)
+        uow.history.order_changes(changes)
+    return changes

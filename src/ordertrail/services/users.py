@@ -1,0 +1,59 @@
+"""Users and API keys: keys are random, shown once, stored hashed, compared by hash lookup."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from ordertrail.domain.errors import Unauthenticated, ValidationFailed
+from ordertrail.domain.ids import new_id
+from ordertrail.domain.statuses import Role
+from ordertrail.domain.users import User
+from ordertrail.services.context import Deps
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    api_key: str
+
+
+def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedUser:
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise ValidationFailed.one(
+            "role", "invalid_choice", f"Role must be one of: {', '.join(r.value for r in Role)}."
+        ) from None
+    if not name.strip():
+        raise ValidationFailed.one("name", "required", "Give the user's name.")
+    if email is not None and ("@" not in email or len(email) > 320 or email.strip() != email):
+        raise ValidationFailed.one("email", "invalid_email", "Give an e-mail address like ana@example.com.")
+    key = f"ot_{secrets.token_urlsafe(32)}"
+    user = User(new_id("usr"), role_, name.strip(), email, deps.clock())
+    with deps.uow() as uow:
+        uow.users.add(user, hash_key(key))
+        uow.commit()
+    return CreatedUser(user, key)
+
+
+ADMIN_ID = "usr_admin"
+
+
+def authenticate(deps: Deps, api_key: str | None, admin_key: str | None) -> User:
+    """The user behind a bearer key. The admin key comes from settings and is compared in constant time."""
+    if not api_key:
+        raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
+    if admin_key and hmac.compare_digest(api_key.encode(), admin_key.encode()):
+        return User(ADMIN_ID, Role.ADMIN, "Administrator", None, deps.clock())
+    with deps.uow() as uow:
+        user = uow.users.by_api_key_hash(hash_key(api_key))
+    if user is None:
+        raise Unauthenticated("The API key is not valid.")
+    return user
