@@ -23,3 +23,12 @@ class Deps:
     mailer: Mailer | None = None
     reporting_window: timedelta = timedelta(days=30)
     base_url: str = "http://127.0.0.1:8000"
+
+    def tracking_url(self, carrier: str | None, number: str | None) -> str | None:
+        """The carrier's page for a number; a carrier without one points at our public page."""
+        if not carrier or not number:
+            return None
+        url = self.carriers.tracking_url(carrier, number)
+        if url and url.startswith("/"):
+            return self.base_url.rstrip("/") + url
+        return url

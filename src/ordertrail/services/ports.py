@@ -141,6 +141,10 @@ class TrackingQueries(Protocol):
     def order_tracking(self, order_id: str) -> dict[str, Any] | None: ...
 
 
+class SweepQueries(Protocol):
+    def complete_delivered_orders(self, now: datetime, delivered_before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     orders: OrderRepository
@@ -150,6 +154,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     inbox: InboxRepository
     tracking: TrackingQueries
+    sweeps: SweepQueries
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

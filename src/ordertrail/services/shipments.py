@@ -97,7 +97,7 @@ def add_shipment(
         )
         uow.shipments.add(shipment)
         refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
-        url = deps.carriers.tracking_url(slug, number)
+        url = deps.tracking_url(slug, number)
         name = deps.carriers.get(slug).name if deps.carriers.get(slug) else slug
         uow.outbox.add(messages(notices.order_shipped(order.id, name, number, url), order.id, [order.buyer_id]), now)
         uow.commit()
@@ -127,7 +127,7 @@ def change_tracking_number(
         shipment.carrier, shipment.tracking_number, shipment.tracking_added_at = slug, number, now
         if shipment.ship_by is not None:
             refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
-        url = deps.carriers.tracking_url(slug, number)
+        url = deps.tracking_url(slug, number)
         name = deps.carriers.get(slug).name if deps.carriers.get(slug) else slug
         uow.outbox.add(
             messages(notices.tracking_number_changed(order.id, name, number, url), order.id, [order.buyer_id]), now

@@ -16,6 +16,8 @@ def order_tracking(deps: Deps, actor: User, order_id: str) -> dict[str, Any]:
         view = uow.tracking.order_tracking(order_id)
     if view is None or not actor.may_see_order(view.pop("buyer_id"), view.pop("seller_id")):
         raise NotFound(f"No order {order_id}.")
+    for s in view["shipments"]:
+        s["tracking_url"] = deps.tracking_url(s["carrier"], s["tracking_number"])
     return view
 
 
@@ -28,7 +30,7 @@ def public_tracking(deps: Deps, tracking_number: str) -> dict[str, Any]:
     if shipment is None or view is None:
         raise NotFound(f"No shipment with tracking number {tracking_number}.")
     (public,) = [s for s in view["shipments"] if s["id"] == shipment.id]
-    public = dict(public)
+    public = dict(public, tracking_url=deps.tracking_url(public["carrier"], public["tracking_number"]))
     pod = public.get("proof_of_delivery")
     if pod:  # a signer's name is personal data; the fact of a signature is not
         public["proof_of_delivery"] = {"type": pod.get("type")}

@@ -36,7 +36,7 @@ def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedU
     if email is not None and ("@" not in email or len(email) > 320 or email.strip() != email):
         raise ValidationFailed.one("email", "invalid_email", "Give an e-mail address like ana@example.com.")
     key = f"ot_{secrets.token_urlsafe(32)}"
-    user = User(new_id("usr"), role_, name.strip(), email, deps.clock())
+    user = User(new_id("usr"), role_, name.strip(), email.lower() if email else None, deps.clock())
     with deps.uow() as uow:
         uow.users.add(user, hash_key(key))
         uow.commit()

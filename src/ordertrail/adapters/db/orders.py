@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from ordertrail.adapters.db.rows import decode_cursor, encode_cursor, shipment_from_row
 from ordertrail.adapters.db.tables import order_items, orders, shipments, users
@@ -48,7 +48,7 @@ class SqlUsers:
 
     def by_email(self, email: str) -> User | None:
         r = self.c.execute(
-            select(users).where(func.lower(users.c.email) == email.lower()).order_by(users.c.created_at)
+            select(users).where(users.c.email == email.strip().lower()).order_by(users.c.created_at)
         ).first()
         return _user(r) if r else None
 

@@ -70,7 +70,7 @@ users = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("email_opt_out", JSON, nullable=False, default=list),
     Column("erased_at", UtcDateTime),
-    Index("ix_users_email", text("lower(email)")),
+    Index("ix_users_email", "email"),  # stored lower-case
 )
 
 orders = Table(

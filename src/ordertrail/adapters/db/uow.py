@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from ordertrail.adapters.db.messaging import SqlInbox, SqlOutbox
 from ordertrail.adapters.db.orders import SqlOrders, SqlUsers
 from ordertrail.adapters.db.shipments import SqlEvents, SqlHistory, SqlShipments
+from ordertrail.adapters.db.sweeps import SqlSweeps
 from ordertrail.adapters.db.tracking import SqlTracking
 
 
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(c)
         self.inbox = SqlInbox(c)
         self.tracking = SqlTracking(c)
+        self.sweeps = SqlSweeps(c)
         return self
 
     def __exit__(

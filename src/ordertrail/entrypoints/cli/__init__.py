@@ -1,0 +1,147 @@
+"""The `ordertrail` command line: serve, worker, migrate, sweep, users, demo."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from ordertrail.bootstrap import Container, build
+from ordertrail.config import Settings
+
+app = typer.Typer(help="ordertrail: order tracking and post-purchase service.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+users_app = typer.Typer(help="Manage users and their API keys.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _container() -> Container:
+    from ordertrail.adapters.db.migrate import is_current, migrate
+
+    container = build(Settings())
+    if container.engine.dialect.name == "sqlite" and not is_current(container.engine):
+        migrate(container.engine)  # the embedded default sets itself up
+    return container
+
+
+def _echo_json(value: object) -> None:
+    from ordertrail.entrypoints.web.json import dumps
+
+    typer.echo(dumps(value).decode())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes (PostgreSQL only for more than 1).")] = 1,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Don't run the in-process worker.")] = False,
+) -> None:
+    """Run the API, the pages and (unless --no-worker) the in-process worker."""
+    import uvicorn
+
+    from ordertrail.entrypoints.web.app import create_app
+
+    container = _container()
+    if workers > 1:
+        if container.engine.dialect.name == "sqlite":
+            typer.echo("More than one API process needs PostgreSQL (ORDERTRAIL_DATABASE_URL).", err=True)
+            raise typer.Exit(2)
+        uvicorn.run("ordertrail.entrypoints.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        return
+    run_worker = not no_worker and container.settings.in_process_worker
+    typer.echo(f"ordertrail listening on http://{host}:{port} (database: {container.engine.dialect.name})")
+    uvicorn.run(create_app(container, run_worker=run_worker), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Deliver the outbox and run the sweeps, as a process of its own."""
+    from ordertrail.entrypoints import worker as worker_loop
+
+    container = _container()
+    stop = threading.Event()
+    typer.echo("ordertrail worker started", err=True)
+    try:
+        worker_loop.run(container, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the schema migrations to ORDERTRAIL_DATABASE_URL."""
+    from ordertrail.adapters.db.migrate import migrate as run_migrations
+
+    container = build(Settings())
+    run_migrations(container.engine)
+    typer.echo(f"database at head ({container.engine.dialect.name})")
+
+
+@app.command()
+def sweep(
+    now: Annotated[str | None, typer.Option(help="Run as of this RFC 3339 time (default: now).")] = None,
+) -> None:
+    """Run every sweep once and print what each found."""
+    from ordertrail.services.sweeps import run_all
+
+    container = _container()
+    at = container.deps.clock()
+    if now:
+        try:
+            at = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            typer.echo(f"--now must be an RFC 3339 time like 2026-12-01T09:00:00Z, not {now!r}", err=True)
+            raise typer.Exit(2) from None
+        if at.tzinfo is None:
+            typer.echo("--now needs an offset or Z", err=True)
+            raise typer.Exit(2)
+    results = run_all(container.deps, at)
+    for name, counts in results.items():
+        typer.echo(f"{name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "nothing"))
+
+
+@users_app.command("create")
+def users_create(
+    role: Annotated[str, typer.Option(help="buyer, seller, support, carrier or admin")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
+) -> None:
+    """Create a user and print it as JSON with its API key (shown only once)."""
+    from ordertrail.domain.errors import ValidationFailed
+    from ordertrail.entrypoints.web.views import user_view
+    from ordertrail.services.users import create_user
+
+    container = _container()
+    try:
+        created = create_user(container.deps, role, name, email)
+    except ValidationFailed as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    _echo_json(user_view(created.user, created.api_key))
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve", help="Then serve, with parcels moving live.")] = False,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    seconds_per_hop: Annotated[float, typer.Option(help="Simulated time between scans.")] = 20.0,
+) -> None:
+    """Populate a demo (sellers, buyers, orders, parcels moving through simulated scans)."""
+    from ordertrail.entrypoints.cli.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    run_demo(_container(), serve_after, host, port, seconds_per_hop)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+

@@ -1,0 +1,115 @@
+"""`ordertrail demo`: a living marketplace to explore, with parcels moving through simulated scans."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import datetime, timedelta
+
+import typer
+
+from ordertrail.bootstrap import Container
+from ordertrail.domain.events import Location
+from ordertrail.domain.orders import LineItem
+from ordertrail.services import simulator
+from ordertrail.services.orders import PlaceOrder, place_order
+from ordertrail.services.outbox import drain
+from ordertrail.services.shipments import add_shipment
+from ordertrail.services.users import create_user
+
+ADDRESSES = [
+    {"name": "Ana Souza", "street_address": "1600 Amphitheatre Pkwy", "city": "Mountain View", "country_area": "CA",
+     "postal_code": "94043", "country_code": "US", "phone": "+1 650 253 0000"},
+    {"name": "Ben Carter", "street_address": "350 5th Ave", "city": "New York", "country_area": "NY",
+     "postal_code": "10118", "country_code": "US"},
+    {"name": "Chloe Kim", "street_address": "233 S Wacker Dr", "city": "Chicago", "country_area": "IL",
+     "postal_code": "60606", "country_code": "US"},
+]
+PRODUCTS = [
+    ("TSHIRT-M", "Logo T-shirt (M)", 1999),
+    ("MUG-01", "Enamel camping mug", 1450),
+    ("LAMP-RGB", "Sunset projection lamp", 3299),
+    ("CASE-IP15", "Glitter phone case", 1299),
+    ("SERUM-30", "Vitamin C serum 30 ml", 2450),
+]
+
+
+def _sim_number() -> str:
+    return "SIM" + "".join(secrets.choice("0123456789") for _ in range(10))
+
+
+def run_demo(container: Container, serve_after: bool, host: str, port: int, seconds_per_hop: float) -> None:
+    deps = container.deps
+    now = deps.clock()
+    typer.echo("Creating demo users ...", err=True)
+    seller = create_user(deps, "seller", "Sunny Gadgets", "shop@sunny.example")
+    seller2 = create_user(deps, "seller", "Glow Beauty", "hello@glow.example")
+    buyers = [create_user(deps, "buyer", a["name"], f"{a['name'].split()[0].lower()}@buyer.example") for a in ADDRESSES]
+    support = create_user(deps, "support", "Sam Support", "support@ordertrail.example")
+    carrier = create_user(deps, "carrier", "Simulated Carrier", None)
+
+    parcels: list[tuple[str, datetime, Location]] = []
+    typer.echo("Placing orders and shipping parcels ...", err=True)
+    for n in range(9):
+        buyer = buyers[n % len(buyers)]
+        shop = seller if n % 3 else seller2
+        sku, title, price = PRODUCTS[n % len(PRODUCTS)]
+        order, _ = place_order(
+            deps,
+            buyer.user,
+            PlaceOrder(
+                seller_id=shop.user.id,
+                items=[LineItem(sku, title, 1 + n % 2, price)],
+                currency="USD",
+                shipping_fee=499,
+                shipping_address=ADDRESSES[n % len(ADDRESSES)],
+                shipping_service="standard",
+            ),
+        )
+        if n >= 7:
+            continue  # left awaiting shipment: the seller's to-ship queue has work
+        number = _sim_number()
+        add_shipment(deps, shop.user, order.id, number, "simulated", None)
+        a = ADDRESSES[n % len(ADDRESSES)]
+        destination = Location(a["city"], a["country_area"], a["postal_code"], a["country_code"])
+        # Stagger the starts so the demo opens with parcels at every stage of their journey.
+        parcels.append((number, now - timedelta(seconds=seconds_per_hop * (2 + 2.2 * n)), destination))
+
+    simulator.advance(deps, parcels, deps.clock(), seconds_per_hop)
+    drain(deps, container.channels)
+
+    base = container.settings.base_url if not serve_after else f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo("ordertrail demo is ready.")
+    typer.echo(f"  buyer   {buyers[0].user.name}: API key {buyers[0].api_key}")
+    typer.echo(f"  seller  {seller.user.name}: API key {seller.api_key}")
+    typer.echo(f"  support {support.user.name}: API key {support.api_key}")
+    typer.echo(f"  carrier {carrier.user.name}: API key {carrier.api_key}")
+    typer.echo("")
+    typer.echo("Try:")
+    typer.echo(f"  curl -s {base}/v1/orders -H 'Authorization: Bearer {buyers[0].api_key}'")
+    typer.echo(f"  curl -s {base}/v1/notifications -H 'Authorization: Bearer {buyers[0].api_key}'")
+    typer.echo(f"  curl -s {base}/v1/track/{parcels[0][0]}")
+    typer.echo(f"  open {base}/track/{parcels[0][0]}")
+    if not serve_after:
+        return
+
+    stop = threading.Event()
+
+    def keep_moving() -> None:
+        while not stop.wait(min(5.0, seconds_per_hop / 2)):
+            try:
+                simulator.advance(deps, parcels, deps.clock(), seconds_per_hop)
+            except Exception as exc:  # the demo must keep running if one tick fails
+                typer.echo(f"simulator tick failed: {exc}", err=True)
+
+    threading.Thread(target=keep_moving, name="carrier-simulator", daemon=True).start()
+    import uvicorn
+
+    from ordertrail.entrypoints.web.app import create_app
+
+    typer.echo(f"\nServing on {base} — parcels keep moving every {seconds_per_hop:.0f} s. Ctrl-C stops.")
+    try:
+        uvicorn.run(create_app(container, run_worker=True), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()

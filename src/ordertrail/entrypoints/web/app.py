@@ -1,0 +1,47 @@
+"""The ASGI application: API, pages, health and metrics, served by one process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import Response
+
+from ordertrail.bootstrap import Container
+from ordertrail.entrypoints import worker
+from ordertrail.entrypoints.web import metrics, problems
+from ordertrail.entrypoints.web.api import carrier_events, health, notifications, orders, users
+from ordertrail.entrypoints.web.json import FastJSON
+
+
+def create_app(container: Container, *, run_worker: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        handle = worker.start_thread(container) if run_worker else None
+        try:
+            yield
+        finally:
+            if handle is not None:
+                thread, stop = handle
+                stop.set()
+                thread.join(timeout=10)
+
+    app = FastAPI(
+        title="ordertrail",
+        version="1.0",
+        summary="Order tracking and post-purchase service for social-commerce marketplaces.",
+        default_response_class=FastJSON,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    problems.install(app)
+    app.middleware("http")(metrics.timing_middleware)
+    for router in (users.router, orders.router, carrier_events.router, notifications.router, health.router):
+        app.include_router(router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def get_metrics() -> Response:
+        return metrics.render()
+
+    return app

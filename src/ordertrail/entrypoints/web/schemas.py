@@ -1,0 +1,112 @@
+"""Request bodies as pydantic models (strict numbers: 19.99 is not a price in minor units)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from ordertrail.domain.statuses import ShipmentStatus
+
+Text = Annotated[StrictStr, Field(max_length=2000)]
+Short = Annotated[StrictStr, Field(max_length=300)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class UserIn(Body):
+    role: Literal["buyer", "seller", "support", "carrier", "admin"]
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    email: Annotated[StrictStr, Field(max_length=320)] | None = None
+
+
+class AddressIn(Body):
+    name: Short = ""
+    company_name: Short | None = None
+    street_address: Short = ""
+    city: Short = ""
+    city_area: Short | None = None
+    country_area: Short | None = None
+    postal_code: Short | None = None
+    sorting_code: Short | None = None
+    country_code: Annotated[StrictStr, Field(max_length=3)] = ""
+    phone: Annotated[StrictStr, Field(max_length=40)] | None = None
+
+
+class ItemIn(Body):
+    sku: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    title: Annotated[StrictStr, Field(min_length=1, max_length=300)]
+    quantity: StrictInt
+    unit_price: StrictInt
+
+
+class OrderIn(Body):
+    seller_id: Annotated[StrictStr, Field(max_length=64)]
+    buyer_id: Annotated[StrictStr, Field(max_length=64)] | None = None
+    items: Annotated[list[ItemIn], Field(max_length=500)]
+    currency: Annotated[StrictStr, Field(min_length=3, max_length=3)]
+    shipping_fee: StrictInt = 0
+    shipping_address: AddressIn
+    shipping_service: Annotated[StrictStr, Field(max_length=32)] = "standard"
+
+
+class CancelIn(Body):
+    reason: Annotated[StrictStr, Field(max_length=1000)]
+
+
+class ShipmentItemIn(Body):
+    sku: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    quantity: StrictInt
+
+
+class ShipmentIn(Body):
+    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
+    items: Annotated[list[ShipmentItemIn], Field(max_length=500)] | None = None
+
+
+class TrackingNumberIn(Body):
+    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
+
+
+class LocationIn(Body):
+    city: Annotated[StrictStr, Field(max_length=120)] | None = None
+    region: Annotated[StrictStr, Field(max_length=120)] | None = None
+    postal_code: Annotated[StrictStr, Field(max_length=20)] | None = None
+    country_code: Annotated[StrictStr, Field(min_length=2, max_length=2)] | None = None
+
+
+class ProofIn(Body):
+    type: Literal["photo", "signature"]
+    url: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    signed_by: Annotated[StrictStr, Field(max_length=200)] | None = None
+
+
+class CarrierEventIn(Body):
+    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
+    event_id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+    occurred_at: AwareDatetime
+    status: ShipmentStatus | None = None
+    substatus: Annotated[StrictStr, Field(max_length=64)] | None = None
+    code: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    description: Annotated[StrictStr, Field(max_length=1000)] = ""
+    location: LocationIn | None = None
+    estimated_delivery: date | None = None
+    proof_of_delivery: ProofIn | None = None
+
+
+class CarrierEventsIn(Body):
+    # Events are validated one by one in the route so that a bad one is refused alone.
+    events: Annotated[list[Any], Field(min_length=1, max_length=1000)]
+
+
+class SubscriptionIn(Body):
+    url: Annotated[StrictStr, Field(max_length=2000)]
+    events: Annotated[list[StrictStr], Field(min_length=1, max_length=50)]
+
+
