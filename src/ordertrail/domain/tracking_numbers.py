@@ -103,27 +103,23 @@ class _Format:
     prepend_if: tuple[re.Pattern[str], str] | None
     lookups: tuple[_Lookup, ...]
     required: frozenset[str]
+    issuer_lookup: _Lookup | None
+    service_lookup: _Lookup | None
     example: str | None
 
-    @property
-    def issuer_lookup(self) -> _Lookup | None:
-        return next((lookup for lookup in self.lookups if lookup.name == ISSUER_LOOKUP), None)
-
-    def evaluate(self, number: str) -> tuple[_Outcome, re.Match[str] | None]:
-        match = self.pattern.fullmatch(number)
-        if match is None:
-            return _Outcome.NO_MATCH, None
+    def judge(self, match: re.Match[str]) -> _Outcome:
+        """Check digit and required lookups of a number that matched `pattern`."""
         if self.check is not None:
             serial = match.group("SerialNumber") or ""
             if self.prepend_if is not None and self.prepend_if[0].search(serial):
                 # Some carriers compute the check digit over a serial with an implied prefix.
                 serial = self.prepend_if[1] + serial
             if self.check(serial) != match.group("CheckDigit"):
-                return _Outcome.BAD_CHECK_DIGIT, match
+                return _Outcome.BAD_CHECK_DIGIT
         for lookup in self.lookups:
             if lookup.name in self.required and lookup.find(match) is None:
-                return _Outcome.UNKNOWN_ISSUER, match
-        return _Outcome.VALID, match
+                return _Outcome.UNKNOWN_ISSUER
+        return _Outcome.VALID
 
 
 def _compile_lookup(spec: Mapping[str, Any]) -> _Lookup:
@@ -147,6 +143,7 @@ def _compile_format(courier: str, spec: Mapping[str, Any]) -> _Format:
     prepend = (validation.get("serial_number_format") or {}).get("prepend_if")
     additional = validation.get("additional") or {}
     valid_examples = (spec.get("test_numbers") or {}).get("valid") or []
+    lookups = tuple(_compile_lookup(item) for item in spec.get("additional") or ())
     return _Format(
         courier=courier,
         name=str(spec["name"]),
@@ -156,8 +153,10 @@ def _compile_format(courier: str, spec: Mapping[str, Any]) -> _Format:
         pattern=re.compile(_RUBY_NAMED_GROUP.sub("(?P<", source).replace("\\s*", "")),
         check=check_function(checksum) if checksum else None,
         prepend_if=(re.compile(prepend["matches_regex"]), str(prepend["content"])) if prepend else None,
-        lookups=tuple(_compile_lookup(item) for item in spec.get("additional") or ()),
+        lookups=lookups,
         required=frozenset(additional.get("exists") or ()),
+        issuer_lookup=next((lookup for lookup in lookups if lookup.name == ISSUER_LOOKUP), None),
+        service_lookup=next((lookup for lookup in lookups if lookup.name == SERVICE_LOOKUP), None),
         example=normalise(valid_examples[0]) if valid_examples else None,
     )
 
@@ -214,8 +213,8 @@ class TrackingNumberRules:
         normalised = normalise(number)
         found: dict[str, NumberMatch] = {}
         for fmt in self._formats:
-            outcome, match = fmt.evaluate(normalised)
-            if outcome is _Outcome.VALID and match is not None:
+            match = fmt.pattern.fullmatch(normalised)
+            if match is not None and fmt.judge(match) is _Outcome.VALID:
                 result = self._to_match(fmt, match, normalised, carrier=None)
                 found.setdefault(result.carrier, result)
         return list(found.values())
@@ -225,8 +224,8 @@ class TrackingNumberRules:
         normalised = normalise(number)
         carriers: list[str] = []
         for fmt in self._formats:
-            outcome, match = fmt.evaluate(normalised)
-            if outcome is _Outcome.BAD_CHECK_DIGIT and match is not None:
+            match = fmt.pattern.fullmatch(normalised)
+            if match is not None and fmt.judge(match) is _Outcome.BAD_CHECK_DIGIT:
                 carrier = self._carrier_of(fmt, match)
                 if carrier not in carriers:
                     carriers.append(carrier)
@@ -247,12 +246,15 @@ class TrackingNumberRules:
         worst = _Outcome.NO_MATCH
         unknown_issuer: str | None = None
         for fmt in formats:
-            outcome, match = fmt.evaluate(normalised)
-            if outcome is _Outcome.VALID and match is not None:
+            match = fmt.pattern.fullmatch(normalised)
+            if match is None:
+                continue
+            outcome = fmt.judge(match)
+            if outcome is _Outcome.VALID:
                 return self._to_match(fmt, match, normalised, carrier=carrier)
             if outcome is _Outcome.BAD_CHECK_DIGIT:
                 worst = outcome
-            elif outcome is _Outcome.UNKNOWN_ISSUER and match is not None and worst is _Outcome.NO_MATCH:
+            elif outcome is _Outcome.UNKNOWN_ISSUER and worst is _Outcome.NO_MATCH:
                 worst = outcome
                 unknown_issuer = match.group("CountryCode")
         looks_like = f"{name} numbers look like {self.format_hint(carrier)}"
@@ -288,15 +290,14 @@ class TrackingNumberRules:
         return self._s10_issuers.get(match.group("CountryCode") or "", self._s10_fallback)
 
     def _to_match(self, fmt: _Format, match: re.Match[str], number: str, carrier: str | None) -> NumberMatch:
-        service = next((lk.find(match) for lk in fmt.lookups if lk.name == SERVICE_LOOKUP), None)
-        issuer = fmt.issuer_lookup
+        service = fmt.service_lookup.find(match) if fmt.service_lookup else None
         return NumberMatch(
             carrier=carrier or self._carrier_of(fmt, match),
             type_name=fmt.name,
             number=number,
             service=service.name if service else None,
             service_description=(service.description or None) if service else None,
-            country_code=match.group("CountryCode") if issuer is not None else None,
+            country_code=match.group("CountryCode") if fmt.issuer_lookup is not None else None,
         )
 
 

@@ -15,7 +15,7 @@ _DATA_DIR = "tracking_number_data"
 
 def load_tracking_number_specs() -> dict[str, dict[str, Any]]:
     """Each courier's parsed JSON, keyed by its file name, which is the carrier slug."""
-    folder = resources.files(__package__).joinpath(_DATA_DIR)
+    folder = resources.files("ordertrail.adapters.carriers").joinpath(_DATA_DIR)
     files = sorted(
         (entry for entry in folder.iterdir() if entry.name.endswith(".json")), key=lambda e: e.name
     )
