@@ -29,9 +29,9 @@ class Settings(BaseSettings):
     handling_business_days: int = 2
     seller_cutoff_hour: int = 14
     seller_country: str = "US"
-    seller_timezone: str = "America/New_York"
+    seller_timezone: str = "UTC"
     transit_business_days: dict[str, tuple[int, int]] = {
-        "standard": (3, 5),
+        "standard": (2, 5),
         "express": (1, 2),
         "economy": (5, 8),
     }

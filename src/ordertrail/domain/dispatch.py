@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 from ordertrail.domain.eta.calendar import BusinessCalendar
 
@@ -25,7 +25,7 @@ def ship_by(
     """
     start = handling_start(placed_at, zone, cutoff_hour, calendar)
     last = calendar.add_business_days(start, handling_days - 1) if handling_days > 1 else start
-    return datetime.combine(last, time(23, 59, 59), tzinfo=zone)
+    return datetime.combine(last, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
 
 
 def checkout_promise(
