@@ -17,8 +17,20 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ordertrail demo --serve
 
+# The whole suite on SQLite, then on PostgreSQL when a server answers at 127.0.0.1:5432
+# (CI sets ORDERTRAIL_REQUIRE_POSTGRES=1 so that a missing server fails instead of skipping).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		ORDERTRAIL_TEST_DATABASE=postgresql $(BIN)/python -m pytest; \
+	elif [ -n "$$ORDERTRAIL_REQUIRE_POSTGRES" ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; \
+	else echo "PostgreSQL not reachable: suite ran on SQLite only (make test-postgres to insist)"; fi
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	ORDERTRAIL_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

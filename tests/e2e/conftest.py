@@ -21,7 +21,9 @@ class Api:
         self.admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
     def user(self, role: str, name: str = "Someone", email: str | None = None) -> Party:
-        r = self.client.post("/v1/users", json={"role": role, "name": name, "email": email}, headers=self.admin)
+        r = self.client.post(
+            "/v1/users", json={"role": role, "name": name, "email": email}, headers=self.admin
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         return Party(body["id"], body["api_key"], role, email)

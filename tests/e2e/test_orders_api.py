@@ -21,7 +21,9 @@ def count_rows(api: Api) -> tuple[int, int, int]:
         )
 
 
-def test_a_valid_order_is_confirmed_at_once_with_an_unguessable_id_totals_and_promise(api: Api, buyer: Party, seller: Party) -> None:
+def test_a_valid_order_is_confirmed_at_once_with_an_unguessable_id_totals_and_promise(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     assert order["id"].startswith("ord_") and len(order["id"]) >= 16
     assert order["status"] == "awaiting_shipment"
@@ -34,7 +36,9 @@ def test_a_valid_order_is_confirmed_at_once_with_an_unguessable_id_totals_and_pr
     assert order["shipments"] == []
 
 
-def test_the_confirmation_reaches_the_buyers_inbox_and_mailbox_naming_the_order(api: Api, buyer: Party, seller: Party) -> None:
+def test_the_confirmation_reaches_the_buyers_inbox_and_mailbox_naming_the_order(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     api.run_worker()
     inbox = api.inbox(buyer)
@@ -54,15 +58,45 @@ def test_two_orders_never_share_an_id(api: Api, buyer: Party, seller: Party) -> 
 
 BAD_ORDERS: list[tuple[str, dict[str, Any], str, str]] = [
     ("no items", {"items": []}, "items", "empty"),
-    ("zero quantity", {"items": [{"sku": "A", "title": "A", "quantity": 0, "unit_price": 100}]}, "items.0.quantity", "too_small"),
-    ("negative price", {"items": [{"sku": "A", "title": "A", "quantity": 1, "unit_price": -1}]}, "items.0.unit_price", "negative"),
-    ("fractional price", {"items": [{"sku": "A", "title": "A", "quantity": 1, "unit_price": 19.99}]}, "items.0.unit_price", "invalid_type"),
+    (
+        "zero quantity",
+        {"items": [{"sku": "A", "title": "A", "quantity": 0, "unit_price": 100}]},
+        "items.0.quantity",
+        "too_small",
+    ),
+    (
+        "negative price",
+        {"items": [{"sku": "A", "title": "A", "quantity": 1, "unit_price": -1}]},
+        "items.0.unit_price",
+        "negative",
+    ),
+    (
+        "fractional price",
+        {"items": [{"sku": "A", "title": "A", "quantity": 1, "unit_price": 19.99}]},
+        "items.0.unit_price",
+        "invalid_type",
+    ),
     ("negative fee", {"shipping_fee": -5}, "shipping_fee", "negative"),
     ("unknown currency", {"currency": "XYZ"}, "currency", "unknown_currency"),
-    ("wrong postal format", {"shipping_address": {**ADDRESS, "postal_code": "ABCDE"}}, "shipping_address.postal_code", "invalid_postal_code"),
-    ("postal code of another state", {"shipping_address": {**ADDRESS, "postal_code": "10001"}}, "shipping_address.postal_code", "postal_code_state_mismatch"),
+    (
+        "wrong postal format",
+        {"shipping_address": {**ADDRESS, "postal_code": "ABCDE"}},
+        "shipping_address.postal_code",
+        "invalid_postal_code",
+    ),
+    (
+        "postal code of another state",
+        {"shipping_address": {**ADDRESS, "postal_code": "10001"}},
+        "shipping_address.postal_code",
+        "postal_code_state_mismatch",
+    ),
     ("missing city", {"shipping_address": {**ADDRESS, "city": ""}}, "shipping_address.city", "required"),
-    ("unknown country", {"shipping_address": {**ADDRESS, "country_code": "XX"}}, "shipping_address.country_code", "unknown_country"),
+    (
+        "unknown country",
+        {"shipping_address": {**ADDRESS, "country_code": "XX"}},
+        "shipping_address.country_code",
+        "unknown_country",
+    ),
     ("missing recipient", {"shipping_address": {**ADDRESS, "name": ""}}, "shipping_address.name", "required"),
     ("unknown service", {"shipping_service": "teleport"}, "shipping_service", "invalid_choice"),
 ]
@@ -85,7 +119,11 @@ def test_a_bad_order_is_refused_with_the_field_at_fault_and_nothing_is_stored(
 def test_an_unknown_seller_is_refused_on_the_seller_field(api: Api, buyer: Party) -> None:
     r = api.client.post("/v1/orders", json=order_body("usr_nobody"), headers=buyer.auth)
     assert r.status_code == 422
-    assert r.json()["errors"][0] == {"field": "seller_id", "code": "unknown_seller", "message": "There is no seller with this id."}
+    assert r.json()["errors"][0] == {
+        "field": "seller_id",
+        "code": "unknown_seller",
+        "message": "There is no seller with this id.",
+    }
 
 
 def test_a_buyer_is_not_a_seller(api: Api, buyer: Party) -> None:
@@ -96,13 +134,17 @@ def test_a_buyer_is_not_a_seller(api: Api, buyer: Party) -> None:
 
 def test_malformed_json_is_a_400_problem_and_stores_nothing(api: Api, buyer: Party) -> None:
     before = count_rows(api)
-    r = api.client.post("/v1/orders", content=b'{"items": [', headers={**buyer.auth, "content-type": "application/json"})
+    r = api.client.post(
+        "/v1/orders", content=b'{"items": [', headers={**buyer.auth, "content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/problem+json"
     assert count_rows(api) == before
 
 
-def test_several_errors_are_reported_together_with_dotted_paths(api: Api, buyer: Party, seller: Party) -> None:
+def test_several_errors_are_reported_together_with_dotted_paths(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     body = order_body(seller.id, currency="ABC", shipping_fee=-1)
     body["items"].append({"sku": "B", "title": "B", "quantity": 0, "unit_price": 5})
     r = api.client.post("/v1/orders", json=body, headers=buyer.auth)
@@ -110,7 +152,9 @@ def test_several_errors_are_reported_together_with_dotted_paths(api: Api, buyer:
     assert {"items.1.quantity", "shipping_fee", "currency"} <= fields
 
 
-def test_the_same_idempotency_key_and_body_returns_the_first_order(api: Api, buyer: Party, seller: Party) -> None:
+def test_the_same_idempotency_key_and_body_returns_the_first_order(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     headers = {**buyer.auth, "Idempotency-Key": "checkout-123"}
     first = api.client.post("/v1/orders", json=order_body(seller.id), headers=headers)
     again = api.client.post("/v1/orders", json=order_body(seller.id), headers=headers)
@@ -121,7 +165,9 @@ def test_the_same_idempotency_key_and_body_returns_the_first_order(api: Api, buy
     assert len(api.inbox(buyer)) == 1  # one confirmation, not two
 
 
-def test_the_same_idempotency_key_with_another_body_is_a_conflict(api: Api, buyer: Party, seller: Party) -> None:
+def test_the_same_idempotency_key_with_another_body_is_a_conflict(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     headers = {**buyer.auth, "Idempotency-Key": "checkout-123"}
     api.client.post("/v1/orders", json=order_body(seller.id), headers=headers)
     r = api.client.post("/v1/orders", json=order_body(seller.id, shipping_fee=0), headers=headers)
@@ -148,7 +194,9 @@ def test_missing_or_invalid_keys_get_401(api: Api, seller: Party) -> None:
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
 
 
-def test_an_order_is_visible_to_its_buyer_seller_and_support_and_404_to_others(api: Api, buyer: Party, seller: Party) -> None:
+def test_an_order_is_visible_to_its_buyer_seller_and_support_and_404_to_others(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     for party in (buyer, seller, api.user("support")):
         assert api.client.get(f"/v1/orders/{order['id']}", headers=party.auth).status_code == 200
@@ -161,7 +209,9 @@ def test_an_order_is_visible_to_its_buyer_seller_and_support_and_404_to_others(a
         assert missing.status_code == 404 and missing.json()["title"] == r.json()["title"]
 
 
-def test_lists_are_the_callers_own_newest_first_with_cursor_pagination(api: Api, buyer: Party, seller: Party, clock: Any) -> None:
+def test_lists_are_the_callers_own_newest_first_with_cursor_pagination(
+    api: Api, buyer: Party, seller: Party, clock: Any
+) -> None:
     ids = []
     for _ in range(5):
         ids.append(api.order(buyer, seller)["id"])
@@ -202,21 +252,43 @@ def test_the_buyer_corrects_the_address_and_the_seller_is_told(api: Api, buyer: 
     assert [n["type"] for n in api.inbox(seller)] == ["address_changed"]
 
 
-def test_an_invalid_new_address_is_refused_and_the_old_one_kept(api: Api, buyer: Party, seller: Party) -> None:
+def test_an_invalid_new_address_is_refused_and_the_old_one_kept(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
-    r = api.client.put(f"/v1/orders/{order['id']}/shipping-address", json={**ADDRESS, "postal_code": "1"}, headers=buyer.auth)
+    r = api.client.put(
+        f"/v1/orders/{order['id']}/shipping-address", json={**ADDRESS, "postal_code": "1"}, headers=buyer.auth
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "postal_code"
-    assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["shipping_address"]["postal_code"] == "94043"
+    assert (
+        api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["shipping_address"][
+            "postal_code"
+        ]
+        == "94043"
+    )
 
 
-def test_the_address_is_locked_once_the_carrier_has_scanned_a_parcel(api: Api, buyer: Party, seller: Party) -> None:
+def test_the_address_is_locked_once_the_carrier_has_scanned_a_parcel(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, "1Z5R89390357567127")
     new = {**ADDRESS, "street_address": "1 Infinite Loop", "city": "Cupertino", "postal_code": "95014"}
     # Label only: still allowed.
-    assert api.client.put(f"/v1/orders/{order['id']}/shipping-address", json=new, headers=buyer.auth).status_code == 200
-    api.events([{"tracking_number": "1Z5R89390357567127", "occurred_at": "2026-11-27T08:00:00-05:00", "status": "in_transit",
-                 "description": "Origin scan"}])
+    assert (
+        api.client.put(f"/v1/orders/{order['id']}/shipping-address", json=new, headers=buyer.auth).status_code
+        == 200
+    )
+    api.events(
+        [
+            {
+                "tracking_number": "1Z5R89390357567127",
+                "occurred_at": "2026-11-27T08:00:00-05:00",
+                "status": "in_transit",
+                "description": "Origin scan",
+            }
+        ]
+    )
     r = api.client.put(f"/v1/orders/{order['id']}/shipping-address", json=ADDRESS, headers=buyer.auth)
     assert r.status_code == 409
 
@@ -232,12 +304,22 @@ def test_cancel_before_shipment_and_not_after(api: Api, buyer: Party, seller: Pa
     r = api.client.post(f"/v1/orders/{a['id']}/cancel", json={"reason": "ordered twice"}, headers=seller.auth)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert r.json()["cancellation"]["by"] == "seller"
-    assert api.client.post(f"/v1/orders/{a['id']}/cancel", json={"reason": "again"}, headers=buyer.auth).status_code == 409
+    assert (
+        api.client.post(
+            f"/v1/orders/{a['id']}/cancel", json={"reason": "again"}, headers=buyer.auth
+        ).status_code
+        == 409
+    )
     r = api.client.put(f"/v1/orders/{a['id']}/shipping-address", json=ADDRESS, headers=buyer.auth)
     assert r.status_code == 409
     b = api.order(buyer, seller)
     api.ship(b["id"], seller, "1Z5R89390357567127")
-    assert api.client.post(f"/v1/orders/{b['id']}/cancel", json={"reason": "late"}, headers=buyer.auth).status_code == 409
+    assert (
+        api.client.post(
+            f"/v1/orders/{b['id']}/cancel", json={"reason": "late"}, headers=buyer.auth
+        ).status_code
+        == 409
+    )
     api.run_worker()
     assert "order_cancelled" in [n["type"] for n in api.inbox(buyer)]
 
@@ -252,11 +334,23 @@ def test_marking_a_notification_read(api: Api, buyer: Party, seller: Party) -> N
 
 
 def test_users_are_created_by_the_admin_only_and_keys_are_shown_once(api: Api) -> None:
-    r = api.client.post("/v1/users", json={"role": "buyer", "name": "Zed", "email": "Zed@Example.com"}, headers=api.admin)
+    r = api.client.post(
+        "/v1/users", json={"role": "buyer", "name": "Zed", "email": "Zed@Example.com"}, headers=api.admin
+    )
     assert r.status_code == 201
     body = r.json()
     assert body["api_key"].startswith("ot_") and body["email"] == "zed@example.com"
     party = Party(body["id"], body["api_key"], "buyer", None)
-    assert api.client.post("/v1/users", json={"role": "buyer", "name": "X"}, headers=party.auth).status_code == 403
-    assert api.client.post("/v1/users", json={"role": "god", "name": "X"}, headers=api.admin).status_code == 422
-    assert api.client.post("/v1/users", json={"role": "buyer", "name": "X", "email": "nope"}, headers=api.admin).status_code == 422
+    assert (
+        api.client.post("/v1/users", json={"role": "buyer", "name": "X"}, headers=party.auth).status_code
+        == 403
+    )
+    assert (
+        api.client.post("/v1/users", json={"role": "god", "name": "X"}, headers=api.admin).status_code == 422
+    )
+    assert (
+        api.client.post(
+            "/v1/users", json={"role": "buyer", "name": "X", "email": "nope"}, headers=api.admin
+        ).status_code
+        == 422
+    )

@@ -20,14 +20,20 @@ def count(api: Api, table: Any) -> int:
 
 
 def ev(number: str, at: str, status: str | None = "in_transit", **kw: Any) -> dict[str, Any]:
-    e: dict[str, Any] = {"tracking_number": number, "occurred_at": at, "description": kw.pop("description", "Scan")}
+    e: dict[str, Any] = {
+        "tracking_number": number,
+        "occurred_at": at,
+        "description": kw.pop("description", "Scan"),
+    }
     if status:
         e["status"] = status
     e.update(kw)
     return e
 
 
-def test_the_seller_adds_tracking_and_the_buyer_is_told_with_a_tracking_link(api: Api, buyer: Party, seller: Party) -> None:
+def test_the_seller_adds_tracking_and_the_buyer_is_told_with_a_tracking_link(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     shipment = api.ship(order["id"], seller, UPS, carrier=None)
     assert shipment["carrier"] == "ups" and shipment["tracking_number"] == UPS
@@ -39,35 +45,54 @@ def test_the_seller_adds_tracking_and_the_buyer_is_told_with_a_tracking_link(api
     assert len(shipped) == 1 and UPS in shipped[0]["body"] and "https://" in shipped[0]["body"]
 
 
-def test_a_number_failing_its_check_digit_is_refused_on_the_tracking_number_field(api: Api, buyer: Party, seller: Party) -> None:
+def test_a_number_failing_its_check_digit_is_refused_on_the_tracking_number_field(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
-    r = api.client.post(f"/v1/orders/{order['id']}/shipments", json={"tracking_number": "1Z5R89390357567128", "carrier": "ups"},
-                        headers=seller.auth)
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": "1Z5R89390357567128", "carrier": "ups"},
+        headers=seller.auth,
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "tracking_number"
     assert count(api, shipments) == 0
 
 
-def test_an_undetectable_number_is_refused_on_the_carrier_field(api: Api, buyer: Party, seller: Party) -> None:
+def test_an_undetectable_number_is_refused_on_the_carrier_field(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
-    r = api.client.post(f"/v1/orders/{order['id']}/shipments", json={"tracking_number": "HELLO"}, headers=seller.auth)
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments", json={"tracking_number": "HELLO"}, headers=seller.auth
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "carrier"
 
 
-def test_a_number_valid_for_two_carriers_is_ambiguous_until_context_settles_it(api: Api, buyer: Party, seller: Party) -> None:
+def test_a_number_valid_for_two_carriers_is_ambiguous_until_context_settles_it(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     from tests.conftest import ADDRESS
 
     # Destination US: FedEx serves it, Purolator (Canada) does not, so the context settles it.
     order = api.order(buyer, seller)
     assert api.ship(order["id"], seller, FEDEX_PUROLATOR, carrier=None)["carrier"] == "fedex"
     # Destination Germany: neither carrier is local and the seller used FedEx before -> FedEx.
-    de = {**ADDRESS, "street_address": "Unter den Linden 1", "city": "Berlin", "country_area": "", "postal_code": "10117",
-          "country_code": "DE"}
+    de = {
+        **ADDRESS,
+        "street_address": "Unter den Linden 1",
+        "city": "Berlin",
+        "country_area": "",
+        "postal_code": "10117",
+        "country_code": "DE",
+    }
     order2 = api.order(buyer, seller, shipping_address=de)
     assert api.ship(order2["id"], seller, "320610804900", carrier=None)["carrier"] == "fedex"
     # A new seller shipping to Germany: nothing settles it.
     seller2 = api.user("seller", "New shop")
     order3 = api.order(buyer, seller2, shipping_address=de)
-    r = api.client.post(f"/v1/orders/{order3['id']}/shipments", json={"tracking_number": "320610804900"}, headers=seller2.auth)
+    r = api.client.post(
+        f"/v1/orders/{order3['id']}/shipments", json={"tracking_number": "320610804900"}, headers=seller2.auth
+    )
     assert r.status_code == 422
     err = r.json()["errors"][0]
     assert (err["field"], err["code"]) == ("carrier", "ambiguous_carrier")
@@ -78,61 +103,116 @@ def test_the_same_number_on_another_open_order_is_a_conflict(api: Api, buyer: Pa
     a = api.order(buyer, seller)
     b = api.order(buyer, seller)
     api.ship(a["id"], seller, UPS)
-    r = api.client.post(f"/v1/orders/{b['id']}/shipments", json={"tracking_number": UPS, "carrier": "ups"}, headers=seller.auth)
+    r = api.client.post(
+        f"/v1/orders/{b['id']}/shipments",
+        json={"tracking_number": UPS, "carrier": "ups"},
+        headers=seller.auth,
+    )
     assert r.status_code == 409
 
 
 def test_only_the_orders_seller_adds_shipments(api: Api, buyer: Party, seller: Party) -> None:
     order = api.order(buyer, seller)
     body = {"tracking_number": UPS, "carrier": "ups"}
-    assert api.client.post(f"/v1/orders/{order['id']}/shipments", json=body, headers=buyer.auth).status_code == 403
+    assert (
+        api.client.post(f"/v1/orders/{order['id']}/shipments", json=body, headers=buyer.auth).status_code
+        == 403
+    )
     other = api.user("seller", "Other")
-    assert api.client.post(f"/v1/orders/{order['id']}/shipments", json=body, headers=other.auth).status_code == 404
+    assert (
+        api.client.post(f"/v1/orders/{order['id']}/shipments", json=body, headers=other.auth).status_code
+        == 404
+    )
 
 
 def test_partial_shipments_leave_the_order_partially_shipped(api: Api, buyer: Party, seller: Party) -> None:
-    order = api.order(buyer, seller, items=[{"sku": "A", "title": "A", "quantity": 2, "unit_price": 100},
-                                           {"sku": "B", "title": "B", "quantity": 1, "unit_price": 100}])
-    r = api.client.post(f"/v1/orders/{order['id']}/shipments",
-                        json={"tracking_number": UPS, "carrier": "ups", "items": [{"sku": "A", "quantity": 2}]}, headers=seller.auth)
+    order = api.order(
+        buyer,
+        seller,
+        items=[
+            {"sku": "A", "title": "A", "quantity": 2, "unit_price": 100},
+            {"sku": "B", "title": "B", "quantity": 1, "unit_price": 100},
+        ],
+    )
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": UPS, "carrier": "ups", "items": [{"sku": "A", "quantity": 2}]},
+        headers=seller.auth,
+    )
     assert r.status_code == 201
-    assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "partially_shipped"
-    too_many = api.client.post(f"/v1/orders/{order['id']}/shipments",
-                               json={"tracking_number": UPS2, "carrier": "ups", "items": [{"sku": "A", "quantity": 1}]},
-                               headers=seller.auth)
+    assert (
+        api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"]
+        == "partially_shipped"
+    )
+    too_many = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": UPS2, "carrier": "ups", "items": [{"sku": "A", "quantity": 1}]},
+        headers=seller.auth,
+    )
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "items.0.sku"
-    r = api.client.post(f"/v1/orders/{order['id']}/shipments",
-                        json={"tracking_number": UPS2, "carrier": "ups", "items": [{"sku": "B", "quantity": 1}]}, headers=seller.auth)
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": UPS2, "carrier": "ups", "items": [{"sku": "B", "quantity": 1}]},
+        headers=seller.auth,
+    )
     assert r.status_code == 201
     assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "shipped"
 
 
-def test_a_corrected_tracking_number_renotifies_the_buyer_and_is_locked_after_delivery(api: Api, buyer: Party, seller: Party) -> None:
+def test_a_corrected_tracking_number_renotifies_the_buyer_and_is_locked_after_delivery(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     s = api.ship(order["id"], seller, UPS)
-    r = api.client.put(f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2}, headers=seller.auth)
+    r = api.client.put(
+        f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2}, headers=seller.auth
+    )
     assert r.status_code == 200 and r.json()["tracking_number"] == UPS2
-    assert api.client.put(f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2},
-                          headers=buyer.auth).status_code == 403
-    bad = api.client.put(f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": "1Z5R89390357567128"},
-                         headers=seller.auth)
+    assert (
+        api.client.put(
+            f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2}, headers=buyer.auth
+        ).status_code
+        == 403
+    )
+    bad = api.client.put(
+        f"/v1/shipments/{s['id']}/tracking-number",
+        json={"tracking_number": "1Z5R89390357567128"},
+        headers=seller.auth,
+    )
     assert bad.status_code == 422
     api.run_worker()
     changed = [n for n in api.inbox(buyer) if n["type"] == "tracking_number_changed"]
     assert len(changed) == 1 and UPS2 in changed[0]["body"]
     api.events([ev(UPS2, "2026-11-28T14:00:00-05:00", "delivered")])
-    r = api.client.put(f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS}, headers=seller.auth)
+    r = api.client.put(
+        f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS}, headers=seller.auth
+    )
     assert r.status_code == 409
 
 
-def test_carrier_events_build_a_timeline_newest_first_with_local_times_and_places(api: Api, buyer: Party, seller: Party) -> None:
+def test_carrier_events_build_a_timeline_newest_first_with_local_times_and_places(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    result = api.events([
-        ev(UPS, "2026-11-27T18:00:00-05:00", description="Origin scan", location={"city": "Newark", "region": "NJ", "country_code": "US"}),
-        ev(UPS, "2026-12-01T08:10:00-06:00", status=None, code="I", description="Arrived at facility",
-           location={"city": "Memphis", "region": "TN", "postal_code": "38118", "country_code": "US"}),
-    ])
+    result = api.events(
+        [
+            ev(
+                UPS,
+                "2026-11-27T18:00:00-05:00",
+                description="Origin scan",
+                location={"city": "Newark", "region": "NJ", "country_code": "US"},
+            ),
+            ev(
+                UPS,
+                "2026-12-01T08:10:00-06:00",
+                status=None,
+                code="I",
+                description="Arrived at facility",
+                location={"city": "Memphis", "region": "TN", "postal_code": "38118", "country_code": "US"},
+            ),
+        ]
+    )
     assert result == {"accepted": 2, "duplicates": 0, "rejected": []}
     tracking = api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()
     assert tracking["order_id"] == order["id"] and tracking["order_status"] == "in_transit"
@@ -144,37 +224,55 @@ def test_carrier_events_build_a_timeline_newest_first_with_local_times_and_place
     assert latest["occurred_at"] == "2026-12-01T14:10:00Z"
     assert latest["local_time"] == "2026-12-01T08:10:00-06:00"
     assert latest["carrier_code"] == "I" and latest["substatus"] == "in_transit"
-    assert latest["location"] == {"city": "Memphis", "region": "TN", "postal_code": "38118", "country_code": "US"}
+    assert latest["location"] == {
+        "city": "Memphis",
+        "region": "TN",
+        "postal_code": "38118",
+        "country_code": "US",
+    }
     assert s["last_event_at"] == "2026-12-01T14:10:00Z"
 
 
 def test_resent_events_count_as_duplicates_and_change_nothing(api: Api, buyer: Party, seller: Party) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    batch = [ev(UPS, "2026-11-27T18:00:00-05:00", event_id="e1"), ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery")]
+    batch = [
+        ev(UPS, "2026-11-27T18:00:00-05:00", event_id="e1"),
+        ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery"),
+    ]
     assert api.events(batch)["accepted"] == 2
     assert api.events(batch) == {"accepted": 0, "duplicates": 2, "rejected": []}
     # The same carrier event id with other wording is still the same event.
-    assert api.events([ev(UPS, "2026-11-27T18:00:00-05:00", event_id="e1", description="Origin Scan (resent)")])["duplicates"] == 1
+    assert (
+        api.events([ev(UPS, "2026-11-27T18:00:00-05:00", event_id="e1", description="Origin Scan (resent)")])[
+            "duplicates"
+        ]
+        == 1
+    )
     # Duplicates inside one batch too.
     assert api.events([ev(UPS, "2026-11-29T09:00:00-05:00"), ev(UPS, "2026-11-29T09:00:00-05:00")]) == {
-        "accepted": 1, "duplicates": 1, "rejected": []}
+        "accepted": 1,
+        "duplicates": 1,
+        "rejected": [],
+    }
     assert count(api, tracking_events) == 3
 
 
 def test_a_bad_event_is_refused_alone_and_the_rest_applied(api: Api, buyer: Party, seller: Party) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    result = api.events([
-        ev(UPS, "2026-11-27T18:00:00-05:00"),
-        ev("1Z0000000000000000", "2026-11-27T18:00:00-05:00"),
-        ev(UPS, "2026-11-27T18:00:00"),  # no offset
-        ev(UPS, "2026-11-28T10:00:00Z", status="teleported"),
-        ev(UPS, "2026-11-28T10:00:00Z", status=None, code="ZZ"),
-        ev(UPS, "2026-11-28T10:00:00Z", status=None),
-        "not an object",
-        ev(UPS, "2026-11-28T11:00:00Z", "out_for_delivery"),
-    ])
+    result = api.events(
+        [
+            ev(UPS, "2026-11-27T18:00:00-05:00"),
+            ev("1Z0000000000000000", "2026-11-27T18:00:00-05:00"),
+            ev(UPS, "2026-11-27T18:00:00"),  # no offset
+            ev(UPS, "2026-11-28T10:00:00Z", status="teleported"),
+            ev(UPS, "2026-11-28T10:00:00Z", status=None, code="ZZ"),
+            ev(UPS, "2026-11-28T10:00:00Z", status=None),
+            "not an object",
+            ev(UPS, "2026-11-28T11:00:00Z", "out_for_delivery"),
+        ]
+    )
     assert result["accepted"] == 2 and result["duplicates"] == 0
     rejected = {r["index"]: r["errors"][0] for r in result["rejected"]}
     assert sorted(rejected) == [1, 2, 3, 4, 5, 6]
@@ -186,10 +284,17 @@ def test_a_bad_event_is_refused_alone_and_the_rest_applied(api: Api, buyer: Part
 
 
 def test_batches_over_1000_events_or_without_events_are_refused_whole(api: Api) -> None:
-    r = api.client.post("/v1/carrier-events", json={"events": [ev(UPS, "2026-11-27T18:00:00Z")] * 1001}, headers=api.admin)
+    r = api.client.post(
+        "/v1/carrier-events", json={"events": [ev(UPS, "2026-11-27T18:00:00Z")] * 1001}, headers=api.admin
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "events"
     assert api.client.post("/v1/carrier-events", json={"events": []}, headers=api.admin).status_code == 422
-    assert api.client.post("/v1/carrier-events", content=b"[", headers={**api.admin, "content-type": "application/json"}).status_code == 400
+    assert (
+        api.client.post(
+            "/v1/carrier-events", content=b"[", headers={**api.admin, "content-type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_only_carrier_and_admin_keys_post_events(api: Api, buyer: Party, seller: Party) -> None:
@@ -200,12 +305,25 @@ def test_only_carrier_and_admin_keys_post_events(api: Api, buyer: Party, seller:
     assert api.client.post("/v1/carrier-events", json=body, headers=carrier.auth).status_code == 202
 
 
-def test_delivery_survives_a_late_arriving_older_scan_and_notifies_once_of_the_outcome(api: Api, buyer: Party, seller: Party) -> None:
+def test_delivery_survives_a_late_arriving_older_scan_and_notifies_once_of_the_outcome(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    api.events([ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery"),
-                ev(UPS, "2026-11-28T14:00:00-05:00", "delivered", proof_of_delivery={"type": "signature", "signed_by": "A SOUZA"})])
-    api.events([ev(UPS, "2026-11-28T08:00:00-05:00", "in_transit", description="Arrived at delivery station")])
+    api.events(
+        [
+            ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery"),
+            ev(
+                UPS,
+                "2026-11-28T14:00:00-05:00",
+                "delivered",
+                proof_of_delivery={"type": "signature", "signed_by": "A SOUZA"},
+            ),
+        ]
+    )
+    api.events(
+        [ev(UPS, "2026-11-28T08:00:00-05:00", "in_transit", description="Arrived at delivery station")]
+    )
     tracking = api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()
     s = tracking["shipments"][0]
     assert s["status"] == "delivered" and s["delivered_at"] == "2026-11-28T19:00:00Z"
@@ -224,33 +342,72 @@ def test_every_status_change_is_recorded_in_the_history(api: Api, buyer: Party, 
     api.events([ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery")])
     api.events([ev(UPS, "2026-11-28T14:00:00-05:00", "delivered")])
     with api.container.engine.connect() as c:
-        rows = c.execute(select(shipment_status_history.c.old_status, shipment_status_history.c.new_status)
-                         .order_by(shipment_status_history.c.id)).all()
-    assert [tuple(r) for r in rows] == [("pending", "in_transit"), ("in_transit", "out_for_delivery"), ("out_for_delivery", "delivered")]
+        rows = c.execute(
+            select(shipment_status_history.c.old_status, shipment_status_history.c.new_status).order_by(
+                shipment_status_history.c.id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("pending", "in_transit"),
+        ("in_transit", "out_for_delivery"),
+        ("out_for_delivery", "delivered"),
+    ]
 
 
-def test_scan_notices_reach_the_buyer_for_attempts_and_exceptions(api: Api, buyer: Party, seller: Party) -> None:
+def test_scan_notices_reach_the_buyer_for_attempts_and_exceptions(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    api.events([ev(UPS, "2026-11-28T09:00:00-05:00", "delivery_attempted", description="Receiver not available")])
+    api.events(
+        [ev(UPS, "2026-11-28T09:00:00-05:00", "delivery_attempted", description="Receiver not available")]
+    )
     api.events([ev(UPS, "2026-11-29T09:00:00-05:00", "exception", description="Address not found")])
     api.run_worker()
     types = [n["type"] for n in api.inbox(buyer)]
     assert "delivery_attempted" in types and "shipment_exception" in types
 
 
-def test_tracking_is_404_for_strangers_and_public_tracking_shows_no_personal_data(api: Api, buyer: Party, seller: Party) -> None:
+def test_tracking_is_404_for_strangers_and_public_tracking_shows_no_personal_data(
+    api: Api, buyer: Party, seller: Party
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    api.events([ev(UPS, "2026-11-28T14:00:00-05:00", "delivered", description="Delivered",
-                   location={"city": "Mountain View", "region": "CA", "postal_code": "94043", "country_code": "US"},
-                   proof_of_delivery={"type": "signature", "signed_by": "A SOUZA"})])
-    assert api.client.get(f"/v1/orders/{order['id']}/tracking", headers=api.user("buyer", "X").auth).status_code == 404
+    api.events(
+        [
+            ev(
+                UPS,
+                "2026-11-28T14:00:00-05:00",
+                "delivered",
+                description="Delivered",
+                location={
+                    "city": "Mountain View",
+                    "region": "CA",
+                    "postal_code": "94043",
+                    "country_code": "US",
+                },
+                proof_of_delivery={"type": "signature", "signed_by": "A SOUZA"},
+            )
+        ]
+    )
+    assert (
+        api.client.get(f"/v1/orders/{order['id']}/tracking", headers=api.user("buyer", "X").auth).status_code
+        == 404
+    )
     r = api.client.get(f"/v1/track/{UPS.lower()}")
     assert r.status_code == 200
     public = r.json()
     text = r.text
-    for secret in ("Ana Souza", "1600 Amphitheatre", "SOUZA", "Logo T-shirt", "4497", order["id"], "94043", buyer.id):
+    for secret in (
+        "Ana Souza",
+        "1600 Amphitheatre",
+        "SOUZA",
+        "Logo T-shirt",
+        "4497",
+        order["id"],
+        "94043",
+        buyer.id,
+    ):
         assert secret not in text, secret
     assert public["status"] == "delivered" and public["events"][0]["location"]["city"] == "Mountain View"
     assert public["proof_of_delivery"] == {"type": "signature"}

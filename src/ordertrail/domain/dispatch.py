@@ -37,4 +37,3 @@ def checkout_promise(
         carrier_calendar.add_business_days(ship_by_day, low),
         carrier_calendar.add_business_days(ship_by_day, high),
     )
-

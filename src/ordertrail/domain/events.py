@@ -171,7 +171,9 @@ def _apply(state: ShipmentState, event: ScanEvent) -> ShipmentState:
     changes: dict[str, object] = {
         "last_key": sort_key(event),
         "event_count": state.event_count + 1,
-        "last_event_at": at if state.last_event_at is None or at > state.last_event_at else state.last_event_at,
+        "last_event_at": at
+        if state.last_event_at is None or at > state.last_event_at
+        else state.last_event_at,
     }
     if event.status in SCANNED and (state.first_scan_at is None or at < state.first_scan_at):
         changes["first_scan_at"] = at

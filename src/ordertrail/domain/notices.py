@@ -48,7 +48,9 @@ def _window(earliest: date | None, latest: date | None) -> str:
     return f"{earliest.strftime('%a %d %b')} – {latest.strftime('%a %d %b %Y')}"
 
 
-def order_confirmed(order_id: str, total: str, items: int, earliest: date, latest: date, ship_by: str) -> Notice:
+def order_confirmed(
+    order_id: str, total: str, items: int, earliest: date, latest: date, ship_by: str
+) -> Notice:
     return Notice(
         "order_confirmed",
         f"Order {order_id} confirmed",
@@ -85,13 +87,21 @@ def address_changed(order_id: str, summary: str) -> Notice:
 
 def order_cancelled(order_id: str, by: str, reason: str) -> Notice:
     return Notice(
-        "order_cancelled", f"Order {order_id} cancelled", f"Order {order_id} was cancelled by the {by}: {reason}"
+        "order_cancelled",
+        f"Order {order_id} cancelled",
+        f"Order {order_id} was cancelled by the {by}: {reason}",
     )
 
 
 _SCAN_WORDS = {
-    "out_for_delivery": ("is out for delivery", "Your parcel is on the delivery vehicle and should arrive today."),
-    "delivered": ("was delivered", "Your parcel was delivered. Something wrong? Report a problem from the order page."),
+    "out_for_delivery": (
+        "is out for delivery",
+        "Your parcel is on the delivery vehicle and should arrive today.",
+    ),
+    "delivered": (
+        "was delivered",
+        "Your parcel was delivered. Something wrong? Report a problem from the order page.",
+    ),
     "delivery_attempted": (
         "could not be delivered",
         "The carrier tried to deliver your parcel but could not. Check the carrier's note; it usually tries again "

@@ -97,11 +97,15 @@ def _to_scan(inp: EventInput, carrier: str | None) -> ScanEvent | FieldError:
     status, substatus = inp.status, inp.substatus
     if status is None:
         if not inp.code:
-            return FieldError("status", "required", "Give a status, or a code that maps to one for this carrier.")
+            return FieldError(
+                "status", "required", "Give a status, or a code that maps to one for this carrier."
+            )
         mapped = status_for_code(carrier, inp.code)
         if mapped is None:
             return FieldError(
-                "code", "unknown_code", f"Code '{inp.code}' has no known meaning for carrier '{carrier}'; send a status."
+                "code",
+                "unknown_code",
+                f"Code '{inp.code}' has no known meaning for carrier '{carrier}'; send a status.",
             )
         status, substatus = mapped[0], substatus or mapped[1]
     return ScanEvent(
@@ -144,12 +148,23 @@ def ingest_events(
                 candidates = [c for c in candidates if c[0].carrier == inp.carrier.lower()]
             if not candidates:
                 result.rejected.append(
-                    (index, [FieldError("tracking_number", "unknown_tracking_number",
-                                        "No shipment has this tracking number (and carrier); add it to an order first.")])
+                    (
+                        index,
+                        [
+                            FieldError(
+                                "tracking_number",
+                                "unknown_tracking_number",
+                                "No shipment has this tracking number (and carrier); add it to an order first.",
+                            )
+                        ],
+                    )
                 )
                 continue
             shipment = candidates[0][0]  # the newest live shipment with the number
-            scan = _to_scan(replace(inp, tracking_number=shipment.tracking_number or inp.tracking_number), shipment.carrier)
+            scan = _to_scan(
+                replace(inp, tracking_number=shipment.tracking_number or inp.tracking_number),
+                shipment.carrier,
+            )
             if isinstance(scan, FieldError):
                 result.rejected.append((index, [scan]))
                 continue
@@ -206,7 +221,7 @@ def _apply_new_events(
     outbox: list[OutboxMessage] = []
     orders_touched: set[str] = set()
     for sid, state in states.items():
-        shipment, buyer_id, seller_id = shipments[sid]
+        shipment, buyer_id, _seller_id = shipments[sid]
         old_status = shipment.status
         _set_state(shipment, state)
         changed.append(shipment)
@@ -217,9 +232,16 @@ def _apply_new_events(
             if kind is not None:
                 latest = max(new_events[sid], key=lambda e: e.occurred_at_utc)
                 detail = latest.description or state.status.replace("_", " ")
-                notice = notices.scan_notice(kind, shipment.order_id, shipment.carrier, shipment.tracking_number, detail)
+                notice = notices.scan_notice(
+                    kind, shipment.order_id, shipment.carrier, shipment.tracking_number, detail
+                )
                 # Keyed by the shipment's event count at the change, so a replay or a reload notifies once.
-                outbox += messages(notice, shipment.order_id, [buyer_id], dedupe=f"{kind}:{sid}:{state.last_key and state.last_key[2]}")
+                outbox += messages(
+                    notice,
+                    shipment.order_id,
+                    [buyer_id],
+                    dedupe=f"{kind}:{sid}:{state.last_key and state.last_key[2]}",
+                )
     uow.shipments.save_states(changed)
     if history:
         uow.history.shipment_changes(history)

@@ -44,7 +44,9 @@ def _request_hash(cmd: PlaceOrder, buyer_id: str) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def place_order(deps: Deps, actor: User, cmd: PlaceOrder, idempotency_key: str | None = None) -> tuple[Order, bool]:
+def place_order(
+    deps: Deps, actor: User, cmd: PlaceOrder, idempotency_key: str | None = None
+) -> tuple[Order, bool]:
     """Validate everything, then store the order and its confirmation in one transaction.
 
     Returns (order, created). With an Idempotency-Key already used for the same body, the first order
@@ -56,7 +58,9 @@ def place_order(deps: Deps, actor: User, cmd: PlaceOrder, idempotency_key: str |
         buyer_id = actor.id
     elif actor.role is Role.ADMIN:
         if not cmd.buyer_id:
-            raise ValidationFailed.one("buyer_id", "required", "An admin must say which buyer the order is for.")
+            raise ValidationFailed.one(
+                "buyer_id", "required", "An admin must say which buyer the order is for."
+            )
         buyer_id = cmd.buyer_id
     else:
         raise Forbidden("Only buyers (and admins) place orders.")
@@ -159,7 +163,9 @@ def list_orders(deps: Deps, actor: User, status: str | None, limit: int, cursor:
     if actor.role is Role.CARRIER:
         raise Forbidden("Carrier keys cannot list orders.")
     with deps.uow() as uow:
-        return uow.orders.list(buyer_id=buyer_id, seller_id=seller_id, status=status, limit=limit, cursor=cursor)
+        return uow.orders.list(
+            buyer_id=buyer_id, seller_id=seller_id, status=status, limit=limit, cursor=cursor
+        )
 
 
 def change_address(deps: Deps, actor: User, order_id: str, address: Mapping[str, str]) -> Order:
@@ -178,7 +184,11 @@ def change_address(deps: Deps, actor: User, order_id: str, address: Mapping[str,
             )
         now = deps.clock()
         uow.orders.update_address(order.id, normalized, now)
-        summary = ", ".join(v for k, v in normalized.items() if k in ("street_address", "city", "postal_code", "country_code") and v)
+        summary = ", ".join(
+            v
+            for k, v in normalized.items()
+            if k in ("street_address", "city", "postal_code", "country_code") and v
+        )
         uow.outbox.add(messages(notices.address_changed(order.id, summary), order.id, [order.seller_id]), now)
         uow.commit()
         order.shipping_address = normalized
@@ -204,9 +214,13 @@ def cancel_order(deps: Deps, actor: User, order_id: str, reason: str) -> Order:
             raise Conflict("The order has a shipment; it can no longer be cancelled.", code="already_shipped")
         now = deps.clock()
         uow.orders.cancel(order.id, reason.strip(), by, now)
-        uow.history.order_changes([StatusChange(order.id, now, order.status, OrderStatus.CANCELLED, f"cancelled by {by}")])
+        uow.history.order_changes(
+            [StatusChange(order.id, now, order.status, OrderStatus.CANCELLED, f"cancelled by {by}")]
+        )
         other = order.seller_id if by is Role.BUYER else order.buyer_id
-        uow.outbox.add(messages(notices.order_cancelled(order.id, by.value, reason.strip()), order.id, [other]), now)
+        uow.outbox.add(
+            messages(notices.order_cancelled(order.id, by.value, reason.strip()), order.id, [other]), now
+        )
         uow.commit()
         order.status = OrderStatus.CANCELLED
         order.cancelled_at, order.cancel_reason, order.cancelled_by = now, reason.strip(), by.value

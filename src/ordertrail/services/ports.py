@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from ordertrail.domain.events import ScanEvent
 from ordertrail.domain.orders import LineItem, Order, OrderStatus
 from ordertrail.domain.shipments import Shipment
-from ordertrail.domain.statuses import Role, ShipmentStatus
+from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
 
 Clock = Callable[[], datetime]
@@ -78,11 +78,19 @@ class OrderRepository(Protocol):
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
     def by_idempotency_key(self, buyer_id: str, key: str) -> tuple[Order, str | None] | None: ...
     def list(
-        self, *, buyer_id: str | None, seller_id: str | None, status: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        buyer_id: str | None,
+        seller_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> Page: ...
     def update_address(self, order_id: str, address: Mapping[str, str], at: datetime) -> None: ...
     def cancel(self, order_id: str, reason: str, by: Role, at: datetime) -> None: ...
-    def set_statuses(self, changes: Sequence[tuple[str, OrderStatus, datetime | None]], at: datetime) -> None: ...
+    def set_statuses(
+        self, changes: Sequence[tuple[str, OrderStatus, datetime | None]], at: datetime
+    ) -> None: ...
     def status_inputs(self, order_ids: Sequence[str]) -> dict[str, OrderStatusInputs]: ...
 
 
@@ -96,13 +104,18 @@ class ShipmentRepository(Protocol):
 
     def carriers_used_by(self, seller_id: str) -> frozenset[str]: ...
     def set_tracking(self, shipment_id: str, carrier: str, tracking_number: str, at: datetime) -> None: ...
-    def by_tracking_numbers(self, numbers: Iterable[str]) -> dict[str, list[Shipment]]: ...
+    def by_tracking_numbers(self, numbers: Iterable[str]) -> dict[str, list[tuple[Shipment, str, str]]]:
+        """Shipments by number with their order's buyer and seller ids, newest live one first."""
+        ...
+
     def by_tracking_number(self, number: str) -> Shipment | None: ...
     def save_states(self, shipments: Sequence[Shipment]) -> None: ...
 
 
 class EventRepository(Protocol):
-    def insert_new(self, rows: Sequence[tuple[str, ScanEvent]], received_at: datetime, source_id: int | None) -> set[tuple[str, str]]:
+    def insert_new(
+        self, rows: Sequence[tuple[str, ScanEvent]], received_at: datetime, source_id: int | None
+    ) -> set[tuple[str, str]]:
         """Insert (shipment id, event) rows, ignoring duplicates; returns the (shipment id, event id) inserted."""
         ...
 
@@ -182,5 +195,3 @@ class PromisePolicy(Protocol):
     def promise(
         self, placed_at: datetime, ship_by: datetime, service: str, address: Mapping[str, str], seller_id: str
     ) -> tuple[date, date]: ...
-
-

@@ -18,7 +18,9 @@ from ordertrail.services.ports import UnitOfWork
 from ordertrail.services.status import refresh_orders
 
 
-def _resolve(deps: Deps, uow: UnitOfWork, number: str, carrier: str | None, seller_id: str, country: str) -> tuple[str, str]:
+def _resolve(
+    deps: Deps, uow: UnitOfWork, number: str, carrier: str | None, seller_id: str, country: str
+) -> tuple[str, str]:
     """(carrier slug, normalised number), or a 422 naming the field at fault."""
     if not number or not number.strip():
         raise ValidationFailed.one("tracking_number", "required", "Give the tracking number.")
@@ -35,7 +37,14 @@ def _resolve(deps: Deps, uow: UnitOfWork, number: str, carrier: str | None, sell
     return resolution.match.carrier, resolution.match.number
 
 
-def _check_not_elsewhere(uow: UnitOfWork, carrier: str, number: str, order_id: str, shipment_id: str | None) -> None:
+def _carrier_name(deps: Deps, slug: str) -> str:
+    carrier = deps.carriers.get(slug)
+    return carrier.name if carrier else slug
+
+
+def _check_not_elsewhere(
+    uow: UnitOfWork, carrier: str, number: str, order_id: str, shipment_id: str | None
+) -> None:
     for other_shipment, other_order in uow.shipments.open_with_number(carrier, number):
         if other_shipment != shipment_id and other_order != order_id:
             raise Conflict(
@@ -66,7 +75,9 @@ def add_shipment(
             errors = []
             for i, (sku, qty) in enumerate(items):
                 if qty < 1:
-                    errors.append(FieldError(f"items.{i}.quantity", "too_small", "Quantity must be at least 1."))
+                    errors.append(
+                        FieldError(f"items.{i}.quantity", "too_small", "Quantity must be at least 1.")
+                    )
                 elif left.get(sku, 0) < qty:
                     errors.append(
                         FieldError(
@@ -78,7 +89,12 @@ def add_shipment(
             if errors:
                 raise ValidationFailed(errors)
         slug, number = _resolve(
-            deps, uow, tracking_number, carrier, order.seller_id, order.shipping_address.get("country_code", "")
+            deps,
+            uow,
+            tracking_number,
+            carrier,
+            order.seller_id,
+            order.shipping_address.get("country_code", ""),
         )
         _check_not_elsewhere(uow, slug, number, order.id, None)
         now = deps.clock()
@@ -98,8 +114,10 @@ def add_shipment(
         uow.shipments.add(shipment)
         refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
         url = deps.tracking_url(slug, number)
-        name = deps.carriers.get(slug).name if deps.carriers.get(slug) else slug
-        uow.outbox.add(messages(notices.order_shipped(order.id, name, number, url), order.id, [order.buyer_id]), now)
+        name = _carrier_name(deps, slug)
+        uow.outbox.add(
+            messages(notices.order_shipped(order.id, name, number, url), order.id, [order.buyer_id]), now
+        )
         uow.commit()
     return shipment
 
@@ -117,9 +135,16 @@ def change_tracking_number(
                 raise Forbidden("Only the seller corrects tracking numbers.")
             raise NotFound(f"No shipment {shipment_id}.")
         if shipment.status is ShipmentStatus.DELIVERED:
-            raise Conflict("The shipment is delivered; its tracking number can no longer change.", code="delivered")
+            raise Conflict(
+                "The shipment is delivered; its tracking number can no longer change.", code="delivered"
+            )
         slug, number = _resolve(
-            deps, uow, tracking_number, carrier, order.seller_id, order.shipping_address.get("country_code", "")
+            deps,
+            uow,
+            tracking_number,
+            carrier,
+            order.seller_id,
+            order.shipping_address.get("country_code", ""),
         )
         _check_not_elsewhere(uow, slug, number, order.id, shipment.id)
         now = deps.clock()
@@ -128,9 +153,12 @@ def change_tracking_number(
         if shipment.ship_by is not None:
             refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
         url = deps.tracking_url(slug, number)
-        name = deps.carriers.get(slug).name if deps.carriers.get(slug) else slug
+        name = _carrier_name(deps, slug)
         uow.outbox.add(
-            messages(notices.tracking_number_changed(order.id, name, number, url), order.id, [order.buyer_id]), now
+            messages(
+                notices.tracking_number_changed(order.id, name, number, url), order.id, [order.buyer_id]
+            ),
+            now,
         )
         uow.commit()
     return shipment

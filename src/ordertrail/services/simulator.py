@@ -56,7 +56,15 @@ def route(number: str, destination: Location, seconds_per_hop: float) -> list[St
     steps.append(Step(hop * (t + 1), S.OUT_FOR_DELIVERY, "OD", "On vehicle for delivery", destination))
     t += 2
     if seed % 5 == 0:
-        steps.append(Step(hop * t, S.DELIVERY_ATTEMPTED, "DE", "Delivery attempted: recipient not available", destination))
+        steps.append(
+            Step(
+                hop * t,
+                S.DELIVERY_ATTEMPTED,
+                "DE",
+                "Delivery attempted: recipient not available",
+                destination,
+            )
+        )
         steps.append(Step(hop * (t + 1), S.OUT_FOR_DELIVERY, "OD", "On vehicle for delivery", destination))
         t += 2
     steps.append(Step(hop * t, S.DELIVERED, "DL", "Delivered, left at front door", destination))

@@ -35,7 +35,12 @@ def public_tracking(deps: Deps, tracking_number: str) -> dict[str, Any]:
     if pod:  # a signer's name is personal data; the fact of a signature is not
         public["proof_of_delivery"] = {"type": pod.get("type")}
     public["events"] = [
-        {**e, "location": {k: (e["location"] or {}).get(k) for k in PUBLIC_LOCATION_FIELDS} if e.get("location") else None}
+        {
+            **e,
+            "location": {k: (e["location"] or {}).get(k) for k in PUBLIC_LOCATION_FIELDS}
+            if e.get("location")
+            else None,
+        }
         for e in public["events"]
     ]
     return public

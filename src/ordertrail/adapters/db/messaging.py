@@ -71,27 +71,42 @@ class SqlOutbox:
             update(outbox)
             .where(outbox.c.id.in_(ids))
             .values(claimed_until=until, attempts=outbox.c.attempts + 1)
-            .returning(outbox.c.id, outbox.c.type, outbox.c.recipient_id, outbox.c.order_id, outbox.c.payload,
-                       outbox.c.attempts, outbox.c.created_at)
+            .returning(
+                outbox.c.id,
+                outbox.c.type,
+                outbox.c.recipient_id,
+                outbox.c.order_id,
+                outbox.c.payload,
+                outbox.c.attempts,
+                outbox.c.created_at,
+            )
         ).all()
         return sorted(
-            (ClaimedMessage(r.id, r.type, r.recipient_id, r.order_id, r.payload, r.attempts, r.created_at)
-             for r in rows),
+            (
+                ClaimedMessage(r.id, r.type, r.recipient_id, r.order_id, r.payload, r.attempts, r.created_at)
+                for r in rows
+            ),
             key=lambda m: m.id,
         )
 
     def done(self, ids: Sequence[int], at: datetime) -> None:
         if ids:
             self.c.execute(
-                update(outbox).where(outbox.c.id.in_(list(ids))).values(state="done", done_at=at, claimed_until=None)
+                update(outbox)
+                .where(outbox.c.id.in_(list(ids)))
+                .values(state="done", done_at=at, claimed_until=None)
             )
 
     def retry(self, message_id: int, error: str, at: datetime, final: bool) -> None:
         self.c.execute(
             update(outbox)
             .where(outbox.c.id == message_id)
-            .values(state="failed" if final else "pending", last_error=error[:2000], available_at=at,
-                    claimed_until=None)
+            .values(
+                state="failed" if final else "pending",
+                last_error=error[:2000],
+                available_at=at,
+                claimed_until=None,
+            )
         )
 
     def pending_count(self) -> int:
@@ -123,7 +138,10 @@ class SqlInbox:
         if cursor:
             at, nid = decode_cursor(cursor)
             q = q.where(
-                or_(notifications.c.created_at < at, and_(notifications.c.created_at == at, notifications.c.id < nid))
+                or_(
+                    notifications.c.created_at < at,
+                    and_(notifications.c.created_at == at, notifications.c.id < nid),
+                )
             )
         rows = self.c.execute(
             q.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit + 1)
@@ -134,8 +152,8 @@ class SqlInbox:
 
     def mark_read(self, user_id: str, notification_id: str, at: datetime) -> dict[str, Any] | None:
         where = and_(notifications.c.id == notification_id, notifications.c.user_id == user_id)
-        self.c.execute(update(notifications).where(where, notifications.c.read_at.is_(None)).values(read_at=at))
+        self.c.execute(
+            update(notifications).where(where, notifications.c.read_at.is_(None)).values(read_at=at)
+        )
         r = self.c.execute(select(notifications).where(where)).first()
         return _notification(r) if r else None
-
-

@@ -88,16 +88,24 @@ class SqlOrders:
         self.c.execute(
             order_items.insert(),
             [
-                {"order_id": order.id, "line_no": n, "sku": i.sku, "title": i.title, "quantity": i.quantity,
-                 "unit_price": i.unit_price}
+                {
+                    "order_id": order.id,
+                    "line_no": n,
+                    "sku": i.sku,
+                    "title": i.title,
+                    "quantity": i.quantity,
+                    "unit_price": i.unit_price,
+                }
                 for n, i in enumerate(order.items)
             ],
         )
 
     def _items(self, order_ids: Sequence[str]) -> dict[str, list[LineItem]]:
         out: dict[str, list[LineItem]] = defaultdict(list)
-        q = select(order_items).where(order_items.c.order_id.in_(order_ids)).order_by(
-            order_items.c.order_id, order_items.c.line_no
+        q = (
+            select(order_items)
+            .where(order_items.c.order_id.in_(order_ids))
+            .order_by(order_items.c.order_id, order_items.c.line_no)
         )
         for r in self.c.execute(q):
             out[r.order_id].append(LineItem(r.sku, r.title, r.quantity, r.unit_price))
@@ -145,7 +153,13 @@ class SqlOrders:
         return self._order(r, self._items([r.id]).get(r.id, [])), r.request_hash
 
     def list(
-        self, *, buyer_id: str | None, seller_id: str | None, status: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        buyer_id: str | None,
+        seller_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> Page:
         q = select(orders)
         if buyer_id:
@@ -157,21 +171,32 @@ class SqlOrders:
         if cursor:
             at, oid = decode_cursor(cursor)
             q = q.where(or_(orders.c.placed_at < at, and_(orders.c.placed_at == at, orders.c.id < oid)))
-        rows = self.c.execute(q.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit + 1)).all()
+        rows = self.c.execute(
+            q.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit + 1)
+        ).all()
         page = rows[:limit]
         items = self._items([r.id for r in page])
         nxt = encode_cursor(page[-1].placed_at, page[-1].id) if len(rows) > limit else None
         return Page([self._order(r, items.get(r.id, [])) for r in page], nxt)
 
     def update_address(self, order_id: str, address: Mapping[str, str], at: datetime) -> None:
-        self.c.execute(update(orders).where(orders.c.id == order_id).values(shipping_address=dict(address), updated_at=at))
+        self.c.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(shipping_address=dict(address), updated_at=at)
+        )
 
     def cancel(self, order_id: str, reason: str, by: Role, at: datetime) -> None:
         self.c.execute(
             update(orders)
             .where(orders.c.id == order_id)
-            .values(status=OrderStatus.CANCELLED.value, cancelled_at=at, cancel_reason=reason, cancelled_by=by.value,
-                    updated_at=at)
+            .values(
+                status=OrderStatus.CANCELLED.value,
+                cancelled_at=at,
+                cancel_reason=reason,
+                cancelled_by=by.value,
+                updated_at=at,
+            )
         )
 
     def set_statuses(self, changes: Sequence[tuple[str, OrderStatus, datetime | None]], at: datetime) -> None:

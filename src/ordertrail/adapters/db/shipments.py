@@ -54,7 +54,11 @@ class SqlShipments:
 
     def for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Shipment]]:
         out: dict[str, list[Shipment]] = defaultdict(list)
-        q = select(shipments).where(shipments.c.order_id.in_(order_ids)).order_by(shipments.c.created_at, shipments.c.id)
+        q = (
+            select(shipments)
+            .where(shipments.c.order_id.in_(order_ids))
+            .order_by(shipments.c.created_at, shipments.c.id)
+        )
         for r in self.c.execute(q):
             out[r.order_id].append(shipment_from_row(r))
         return out
@@ -122,7 +126,9 @@ class SqlShipments:
         self.c.execute(stmt, values)
 
 
-def _event_row(shipment_id: str, e: ScanEvent, received_at: datetime, source_id: int | None) -> dict[str, Any]:
+def _event_row(
+    shipment_id: str, e: ScanEvent, received_at: datetime, source_id: int | None
+) -> dict[str, Any]:
     loc = e.location or Location()
     return {
         "shipment_id": shipment_id,
@@ -214,7 +220,9 @@ class SqlHistory:
             self.c.execute(order_status_history.insert(), self._rows(changes, "order_id"))
 
     def for_order(self, order_id: str) -> list[dict[str, Any]]:
-        q = select(order_status_history).where(order_status_history.c.order_id == order_id).order_by(
-            order_status_history.c.id
+        q = (
+            select(order_status_history)
+            .where(order_status_history.c.order_id == order_id)
+            .order_by(order_status_history.c.id)
         )
         return [dict(r._mapping) for r in self.c.execute(q)]

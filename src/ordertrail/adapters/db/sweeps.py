@@ -14,15 +14,22 @@ class SqlSweeps:
         self.c = conn
 
     def complete_delivered_orders(self, now: datetime, delivered_before: datetime) -> int:
-        due = select(orders.c.id).where(orders.c.status == "delivered", orders.c.delivered_at <= delivered_before)
+        due = select(orders.c.id).where(
+            orders.c.status == "delivered", orders.c.delivered_at <= delivered_before
+        )
         ids = [r.id for r in self.c.execute(due)]
         if not ids:
             return 0
         self.c.execute(
             insert(order_status_history).from_select(
                 ["order_id", "at", "old_status", "new_status", "reason"],
-                select(orders.c.id, literal(now, orders.c.placed_at.type), literal("delivered"), literal("completed"),
-                       literal("reporting window closed")).where(orders.c.id.in_(ids)),
+                select(
+                    orders.c.id,
+                    literal(now, orders.c.placed_at.type),
+                    literal("delivered"),
+                    literal("completed"),
+                    literal("reporting window closed"),
+                ).where(orders.c.id.in_(ids)),
             )
         )
         self.c.execute(update(orders).where(orders.c.id.in_(ids)).values(status="completed", updated_at=now))

@@ -102,8 +102,12 @@ orders = Table(
     Index("ix_orders_seller", "seller_id", "placed_at"),
     Index("ix_orders_placed", "placed_at"),
     # The ship-by sweep reads only orders still waiting, by deadline.
-    Index("ix_orders_awaiting_ship_by", "ship_by", sqlite_where=text("status = 'awaiting_shipment'"),
-          postgresql_where=text("status = 'awaiting_shipment'")),
+    Index(
+        "ix_orders_awaiting_ship_by",
+        "ship_by",
+        sqlite_where=text("status = 'awaiting_shipment'"),
+        postgresql_where=text("status = 'awaiting_shipment'"),
+    ),
 )
 
 order_items = Table(
@@ -144,8 +148,12 @@ shipments = Table(
     Column("active", Boolean, nullable=False, default=True),  # not in a terminal status
     Index("ix_shipments_order", "order_id"),
     Index("ix_shipments_tracking", "tracking_number", "carrier"),
-    Index("ix_shipments_active_last_event", "last_event_at", sqlite_where=text("active"),
-          postgresql_where=text("active")),
+    Index(
+        "ix_shipments_active_last_event",
+        "last_event_at",
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
 )
 
 tracking_events = Table(
@@ -221,8 +229,12 @@ outbox = Table(
     Column("claimed_until", UtcDateTime),
     Column("last_error", Text),
     Column("done_at", UtcDateTime),
-    Index("ix_outbox_due", "available_at", sqlite_where=text("state = 'pending'"),
-          postgresql_where=text("state = 'pending'")),
+    Index(
+        "ix_outbox_due",
+        "available_at",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
 )
 
 notifications = Table(

@@ -12,8 +12,19 @@ from ordertrail.adapters.db.tables import orders, shipments, tracking_events
 
 _E = tracking_events.c
 _EVENT_COLS = (
-    _E.shipment_id, _E.id, _E.occurred_at, _E.utc_offset_min, _E.offset_source, _E.status, _E.substatus,
-    _E.description, _E.carrier_code, _E.city, _E.region, _E.postal_code, _E.country_code,
+    _E.shipment_id,
+    _E.id,
+    _E.occurred_at,
+    _E.utc_offset_min,
+    _E.offset_source,
+    _E.status,
+    _E.substatus,
+    _E.description,
+    _E.carrier_code,
+    _E.city,
+    _E.region,
+    _E.postal_code,
+    _E.country_code,
 )
 
 
@@ -35,7 +46,12 @@ def _event(r: Any) -> dict[str, Any]:
         "substatus": r.substatus,
         "description": r.description,
         "carrier_code": r.carrier_code,
-        "location": {"city": r.city, "region": r.region, "postal_code": r.postal_code, "country_code": r.country_code}
+        "location": {
+            "city": r.city,
+            "region": r.region,
+            "postal_code": r.postal_code,
+            "country_code": r.country_code,
+        }
         if has_loc
         else None,
     }
@@ -68,8 +84,13 @@ class SqlTracking:
     def order_tracking(self, order_id: str) -> dict[str, Any] | None:
         rows = self.c.execute(
             select(
-                orders.c.id.label("order_id"), orders.c.status.label("order_status"), orders.c.buyer_id,
-                orders.c.seller_id, orders.c.promised_earliest, orders.c.promised_latest, shipments,
+                orders.c.id.label("order_id"),
+                orders.c.status.label("order_status"),
+                orders.c.buyer_id,
+                orders.c.seller_id,
+                orders.c.promised_earliest,
+                orders.c.promised_latest,
+                shipments,
             )
             .select_from(orders.outerjoin(shipments, shipments.c.order_id == orders.c.id))
             .where(orders.c.id == order_id)

@@ -100,8 +100,8 @@ class EmailChannel:
         link = f"{self.base_url}/orders/{message.order_id}" if message.order_id else self.base_url
         text = f"{body}\n\nSee your order: {link}\n"
         html = (
-            f"<!doctype html><html><body style=\"font-family:sans-serif\"><h1 style=\"font-size:18px\">"
-            f"{escape(title)}</h1><p>{escape(body)}</p><p><a href=\"{escape(link)}\">See your order</a></p>"
+            f'<!doctype html><html><body style="font-family:sans-serif"><h1 style="font-size:18px">'
+            f'{escape(title)}</h1><p>{escape(body)}</p><p><a href="{escape(link)}">See your order</a></p>'
             f"</body></html>"
         )
         self.mailer.send(user.email, title, text, html)

@@ -13,8 +13,11 @@ import typer
 from ordertrail.bootstrap import Container, build
 from ordertrail.config import Settings
 
-app = typer.Typer(help="ordertrail: order tracking and post-purchase service.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="ordertrail: order tracking and post-purchase service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 users_app = typer.Typer(help="Manage users and their API keys.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -51,7 +54,9 @@ def serve(
         if container.engine.dialect.name == "sqlite":
             typer.echo("More than one API process needs PostgreSQL (ORDERTRAIL_DATABASE_URL).", err=True)
             raise typer.Exit(2)
-        uvicorn.run("ordertrail.entrypoints.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run(
+            "ordertrail.entrypoints.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
+        )
         return
     run_worker = not no_worker and container.settings.in_process_worker
     typer.echo(f"ordertrail listening on http://{host}:{port} (database: {container.engine.dialect.name})")
@@ -127,7 +132,9 @@ def users_create(
 
 @app.command()
 def demo(
-    serve_after: Annotated[bool, typer.Option("--serve", help="Then serve, with parcels moving live.")] = False,
+    serve_after: Annotated[
+        bool, typer.Option("--serve", help="Then serve, with parcels moving live.")
+    ] = False,
     host: str = "127.0.0.1",
     port: int = 8000,
     seconds_per_hop: Annotated[float, typer.Option(help="Simulated time between scans.")] = 20.0,
@@ -144,4 +151,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-

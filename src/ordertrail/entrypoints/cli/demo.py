@@ -18,12 +18,31 @@ from ordertrail.services.shipments import add_shipment
 from ordertrail.services.users import create_user
 
 ADDRESSES = [
-    {"name": "Ana Souza", "street_address": "1600 Amphitheatre Pkwy", "city": "Mountain View", "country_area": "CA",
-     "postal_code": "94043", "country_code": "US", "phone": "+1 650 253 0000"},
-    {"name": "Ben Carter", "street_address": "350 5th Ave", "city": "New York", "country_area": "NY",
-     "postal_code": "10118", "country_code": "US"},
-    {"name": "Chloe Kim", "street_address": "233 S Wacker Dr", "city": "Chicago", "country_area": "IL",
-     "postal_code": "60606", "country_code": "US"},
+    {
+        "name": "Ana Souza",
+        "street_address": "1600 Amphitheatre Pkwy",
+        "city": "Mountain View",
+        "country_area": "CA",
+        "postal_code": "94043",
+        "country_code": "US",
+        "phone": "+1 650 253 0000",
+    },
+    {
+        "name": "Ben Carter",
+        "street_address": "350 5th Ave",
+        "city": "New York",
+        "country_area": "NY",
+        "postal_code": "10118",
+        "country_code": "US",
+    },
+    {
+        "name": "Chloe Kim",
+        "street_address": "233 S Wacker Dr",
+        "city": "Chicago",
+        "country_area": "IL",
+        "postal_code": "60606",
+        "country_code": "US",
+    },
 ]
 PRODUCTS = [
     ("TSHIRT-M", "Logo T-shirt (M)", 1999),
@@ -44,7 +63,10 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
     typer.echo("Creating demo users ...", err=True)
     seller = create_user(deps, "seller", "Sunny Gadgets", "shop@sunny.example")
     seller2 = create_user(deps, "seller", "Glow Beauty", "hello@glow.example")
-    buyers = [create_user(deps, "buyer", a["name"], f"{a['name'].split()[0].lower()}@buyer.example") for a in ADDRESSES]
+    buyers = [
+        create_user(deps, "buyer", a["name"], f"{a['name'].split()[0].lower()}@buyer.example")
+        for a in ADDRESSES
+    ]
     support = create_user(deps, "support", "Sam Support", "support@ordertrail.example")
     carrier = create_user(deps, "carrier", "Simulated Carrier", None)
 

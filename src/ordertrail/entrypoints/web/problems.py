@@ -38,8 +38,13 @@ TITLES = {
 }
 
 
-def problem(status: int, detail: str, errors: list[FieldError] | None = None, code: str | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def problem(
+    status: int,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     body: dict[str, Any] = {
         "type": f"https://ordertrail.dev/problems/{code or status}",
         "title": TITLES.get(status, "Error"),

@@ -108,5 +108,3 @@ class CarrierEventsIn(Body):
 class SubscriptionIn(Body):
     url: Annotated[StrictStr, Field(max_length=2000)]
     events: Annotated[list[StrictStr], Field(min_length=1, max_length=50)]
-
-

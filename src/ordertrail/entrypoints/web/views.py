@@ -12,7 +12,13 @@ from ordertrail.services.context import Deps
 
 
 def user_view(u: User, api_key: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": u.id, "role": u.role, "name": u.name, "email": u.email, "created_at": u.created_at}
+    out: dict[str, Any] = {
+        "id": u.id,
+        "role": u.role,
+        "name": u.name,
+        "email": u.email,
+        "created_at": u.created_at,
+    }
     if api_key is not None:
         out["api_key"] = api_key
     return out
@@ -28,7 +34,9 @@ def shipment_view(deps: Deps, s: Shipment, order: Order | None = None) -> dict[s
         "status": s.status,
         "substatus": s.substatus,
         "items": [{"sku": sku, "quantity": q} for sku, q in s.items] if s.items is not None else None,
-        "promised_delivery": {"earliest": order.promised_earliest, "latest": order.promised_latest} if order else None,
+        "promised_delivery": {"earliest": order.promised_earliest, "latest": order.promised_latest}
+        if order
+        else None,
         "estimated_delivery": {"earliest": s.estimated_earliest, "latest": s.estimated_latest}
         if s.estimated_earliest and s.estimated_latest
         else None,
@@ -49,7 +57,10 @@ def order_view(deps: Deps, o: Order, shipments: list[Shipment] | None = None) ->
         "seller_id": o.seller_id,
         "status": o.status,
         "placed_at": o.placed_at,
-        "items": [{"sku": i.sku, "title": i.title, "quantity": i.quantity, "unit_price": i.unit_price} for i in o.items],
+        "items": [
+            {"sku": i.sku, "title": i.title, "quantity": i.quantity, "unit_price": i.unit_price}
+            for i in o.items
+        ],
         "currency": o.currency,
         "subtotal": o.subtotal,
         "shipping_fee": o.shipping_fee,

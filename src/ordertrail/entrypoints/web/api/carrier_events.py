@@ -31,7 +31,9 @@ def _to_input(e: CarrierEventIn) -> EventInput:
         code=e.code,
         carrier=e.carrier,
         event_id=e.event_id,
-        location=Location(loc.city, loc.region, loc.postal_code, loc.country_code.upper() if loc.country_code else None)
+        location=Location(
+            loc.city, loc.region, loc.postal_code, loc.country_code.upper() if loc.country_code else None
+        )
         if loc
         else None,
         estimated_delivery=e.estimated_delivery,

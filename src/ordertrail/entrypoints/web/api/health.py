@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
+from starlette.responses import Response
 
 from ordertrail.entrypoints.web.deps import container
-from fastapi import Request
-from starlette.responses import Response
 
 router = APIRouter(tags=["health"])
 
@@ -23,5 +22,7 @@ def readyz(request: Request) -> Response:
         with container(request).engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database means "not ready"
-        return Response(f'{{"status":"unavailable","detail":"{type(exc).__name__}"}}', 503, media_type="application/json")
+        return Response(
+            f'{{"status":"unavailable","detail":"{type(exc).__name__}"}}', 503, media_type="application/json"
+        )
     return Response('{"status":"ready"}', 200, media_type="application/json")

@@ -46,7 +46,11 @@ def place_order(
 
 @router.get("/orders")
 def list_orders(
-    deps: DepsT, actor: Actor, limit: Limit = 20, cursor: Cursor = None, status: Annotated[str | None, Query()] = None
+    deps: DepsT,
+    actor: Actor,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    status: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     page = order_service.list_orders(deps, actor, status, limit, cursor)
     return {"items": [order_view(deps, o) for o in page.items], "next_cursor": page.next_cursor}
@@ -80,8 +84,12 @@ def add_shipment(order_id: str, body: ShipmentIn, deps: DepsT, actor: Actor) -> 
 
 
 @router.put("/shipments/{shipment_id}/tracking-number")
-def change_tracking_number(shipment_id: str, body: TrackingNumberIn, deps: DepsT, actor: Actor) -> dict[str, Any]:
-    shipment = shipment_service.change_tracking_number(deps, actor, shipment_id, body.tracking_number, body.carrier)
+def change_tracking_number(
+    shipment_id: str, body: TrackingNumberIn, deps: DepsT, actor: Actor
+) -> dict[str, Any]:
+    shipment = shipment_service.change_tracking_number(
+        deps, actor, shipment_id, body.tracking_number, body.carrier
+    )
     order, _ = order_service.read_order(deps, actor, shipment.order_id)
     return shipment_view(deps, shipment, order)
 
@@ -100,8 +108,12 @@ def public_tracking(tracking_number: str, deps: DepsT) -> dict[str, Any]:
 def carriers(deps: DepsT) -> dict[str, Any]:
     return {
         "items": [
-            {"slug": c.slug, "name": c.name, "tracking_url_template": c.tracking_url_template,
-             "country_code": c.country_code}
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "tracking_url_template": c.tracking_url_template,
+                "country_code": c.country_code,
+            }
             for c in deps.carriers.all()
         ]
     }

@@ -15,6 +15,8 @@ router = APIRouter(prefix="/v1", tags=["users"])
 
 
 @router.post("/users", status_code=201)
-def post_user(body: UserIn, deps: DepsT, _admin: Annotated[User, Depends(require(Role.ADMIN))]) -> dict[str, Any]:
+def post_user(
+    body: UserIn, deps: DepsT, _admin: Annotated[User, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
     created = create_user(deps, body.role, body.name, body.email)
     return user_view(created.user, created.api_key)
