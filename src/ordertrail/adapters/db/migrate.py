@@ -19,7 +19,9 @@ def alembic_config() -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Upgrade to every head: features add their tables on branches off a common base, so that
+    independent migrations never need to be ordered against each other."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
