@@ -18,6 +18,7 @@ from ordertrail.domain.events import ProofOfDelivery, ScanEvent
 from ordertrail.domain.statuses import ShipmentStatus
 
 S = ShipmentStatus
+MIN_YEAR, MAX_YEAR = 1970, 2199
 
 
 class PayloadError(ValueError):
@@ -142,9 +143,14 @@ class Node:
         if text is None:
             return None
         try:
-            return datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
         except ValueError:
             raise self.error(key, f"is not an ISO 8601 time: {text!r}") from None
+        # Outside these years a time is a broken payload, and near year 1 or 9999 moving it to
+        # another zone would overflow.
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            raise self.error(key, f"is out of range: {text!r}")
+        return moment
 
     def opt_date(self, key: str) -> date | None:
         """The calendar date as written. Providers send dates as midnight-UTC timestamps

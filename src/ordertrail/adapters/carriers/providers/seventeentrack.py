@@ -27,6 +27,7 @@ Quirks found in the recorded payload, and why the parser does what it does:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -210,13 +211,14 @@ def _occurred_at(event: Node, location: Location | None, carrier: str | None) ->
     raw = event.opt_child("time_raw")
     if raw is not None and (day := raw.opt_text("date")):
         text = f"{day}T{raw.opt_text('time') or '00:00:00'}"
-        try:
-            moment = datetime.fromisoformat(text + (raw.opt_text("timezone") or ""))
-        except ValueError:
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                raise raw.error("date", f"is not a date and time: {text!r}") from None
+        moment: datetime | None = None
+        with contextlib.suppress(PayloadError):  # the zone may be a name ("GMT+8"), not an offset
+            moment = Node(raw.provider, raw.path, {"date": text + (raw.opt_text("timezone") or "")}).opt_time(
+                "date"
+            )
+        if moment is None:
+            moment = Node(raw.provider, raw.path, {"date": text}).opt_time("date")
+        assert moment is not None  # opt_time returns None only for an absent value
         if moment.utcoffset() is not None:
             return zones.from_offset(moment)
         return zones.from_wall_clock(moment, location, carrier)
