@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from ordertrail.adapters.carriers.providers import zones
@@ -210,19 +211,23 @@ def _occurred_at(event: Node, location: Location | None, carrier: str | None) ->
         return zones.from_instant(instant, location, carrier)
     raw = event.opt_child("time_raw")
     if raw is not None and (day := raw.opt_text("date")):
-        text = f"{day}T{raw.opt_text('time') or '00:00:00'}"
-        moment: datetime | None = None
-        with contextlib.suppress(PayloadError):  # the zone may be a name ("GMT+8"), not an offset
-            moment = Node(raw.provider, raw.path, {"date": text + (raw.opt_text("timezone") or "")}).opt_time(
-                "date"
-            )
-        if moment is None:
-            moment = Node(raw.provider, raw.path, {"date": text}).opt_time("date")
-        assert moment is not None  # opt_time returns None only for an absent value
+        moment = _raw_time(raw, day)
         if moment.utcoffset() is not None:
             return zones.from_offset(moment)
         return zones.from_wall_clock(moment, location, carrier)
     raise event.error("time_iso", "is missing, and so are time_utc and time_raw")
+
+
+def _raw_time(raw: Node, day: str) -> datetime:
+    """`time_raw` as the carrier wrote it. Its `timezone` is used only when it reads as an offset;
+    a zone name ("GMT+8") leaves a wall-clock time for the scan's place to settle."""
+    text = f"{day}T{raw.opt_text('time') or '00:00:00'}"
+    for candidate in (text + (raw.opt_text("timezone") or ""), text):
+        with contextlib.suppress(PayloadError):
+            moment = Node(raw.provider, raw.path, {"date": candidate}).opt_time("date")
+            if moment is not None:
+                return moment
+    raise raw.error("date", f"and time do not make a valid time: {text!r}")
 
 
 def _carrier(data: Node, provider_slugs: list[str | None]) -> str | None:
@@ -233,6 +238,55 @@ def _carrier(data: Node, provider_slugs: list[str | None]) -> str | None:
     return known[0]
 
 
+@dataclass(slots=True)
+class _Scan:
+    node: Node
+    occurred_at: datetime
+    offset_source: str
+    location: Location | None
+    carrier: str | None
+    code: str | None = None
+    status: ShipmentStatus = S.IN_TRANSIT
+    substatus: str | None = None
+
+
+def _read_scans(providers: list[Node]) -> list[_Scan]:
+    scans: list[_Scan] = []
+    for provider in providers:
+        carrier_node = provider.opt_child("provider")
+        slug = CARRIERS.get(carrier_node.opt_int("key") or 0) if carrier_node else None
+        for event in provider.children("events"):
+            location = _location(event)
+            occurred_at, source = _occurred_at(event, location, slug)
+            scans.append(_Scan(event, occurred_at, source, location, slug))
+    return scans
+
+
+def _classify(scans: list[_Scan], shipment: ShipmentStatus | None, latest_sub: str | None) -> list[str]:
+    """Set each scan's status; return the unknown codes met."""
+    unknown: list[str] = []
+    newest = max((scan.occurred_at for scan in scans), key=lambda t: t.timestamp(), default=None)
+    for scan in scans:
+        code = scan.node.opt_text("sub_status")
+        if code is None and scan.occurred_at == newest:
+            code = latest_sub  # latest_status is the newest scan's status
+        scan.code = code or scan.node.opt_text("stage")
+        if scan.code is not None:
+            scan.status, scan.substatus, new_unknown = classify_code(scan.code, shipment)
+            unknown += new_unknown
+    coded = [scan for scan in scans if scan.code is not None]
+    moved = shipment not in (None, S.PENDING, S.INFO_RECEIVED) or any(
+        scan.status not in (S.PENDING, S.INFO_RECEIVED) for scan in coded
+    )
+    labels = [scan.occurred_at.timestamp() for scan in coded if scan.status is S.INFO_RECEIVED]
+    label_time = min(labels, default=None)
+    for scan in scans:
+        if scan.code is None:  # a progress scan between milestones
+            after_label = label_time is None or scan.occurred_at.timestamp() > label_time
+            scan.status = S.IN_TRANSIT if moved and after_label else S.INFO_RECEIVED
+    return unknown
+
+
 def parse(body: bytes) -> ParsedWebhook:
     root = load(NAME, body)
     kind = root.opt_text("event")
@@ -241,78 +295,33 @@ def parse(body: bytes) -> ParsedWebhook:
     data = root.child("data")
     tracking_number = data.text("number")
     info = data.opt_child("track_info") if kind == "TRACKING_UPDATED" else None
-    if info is None:
-        return finish(
-            tracking_number=tracking_number,
-            carrier_slug=CARRIERS.get(data.opt_int("carrier") or 0),
-            events=[],
-            estimated_delivery=None,
-            proof_of_delivery=None,
-            unknown_codes=[],
-            provider_event_id=None,
-        )
-    latest = info.opt_child("latest_status")
-    shipment = MAIN.get(latest.opt_text("status") or "") if latest else None
-    latest_sub = latest.opt_text("sub_status") if latest else None
-    tracking = info.opt_child("tracking")
-    providers = tracking.children("providers") if tracking else []
-
-    # First pass: times, places and the codes 17TRACK gave.
-    scans: list[tuple[Node, datetime, str, Location | None, str | None]] = []
-    for provider in providers:
-        carrier_node = provider.opt_child("provider")
-        slug = CARRIERS.get(carrier_node.opt_int("key") or 0) if carrier_node else None
-        for event in provider.children("events"):
-            location = _location(event)
-            occurred_at, source = _occurred_at(event, location, slug)
-            scans.append((event, occurred_at, source, location, slug))
-    newest = max((s[1] for s in scans), key=lambda t: t.timestamp(), default=None)
-
-    coded: list[tuple[ShipmentStatus, str | None, str | None]] = []
-    unknown: list[str] = []
-    for event, occurred_at, *_ in scans:
-        code = event.opt_text("sub_status")
-        if code is None and latest_sub and occurred_at == newest:
-            code = latest_sub
-        code = code or event.opt_text("stage")
-        if code is None:
-            coded.append((S.IN_TRANSIT, None, None))  # placeholder, settled below
-            continue
-        status, reason, new_unknown = classify_code(code, shipment)
-        unknown += new_unknown
-        coded.append((status, reason, code))
-
-    labelled = [s[1] for s, c in zip(scans, coded, strict=True) if c[0] is S.INFO_RECEIVED and c[2]]
-    label_time = min(labelled, key=lambda t: t.timestamp()) if labelled else None
-    moved = shipment not in (None, S.PENDING, S.INFO_RECEIVED) or any(
-        c[2] and c[0] not in (S.PENDING, S.INFO_RECEIVED) for c in coded
+    latest = info.opt_child("latest_status") if info else None
+    tracking = info.opt_child("tracking") if info else None
+    scans = _read_scans(tracking.children("providers") if tracking else [])
+    unknown = _classify(
+        scans,
+        MAIN.get(latest.opt_text("status") or "") if latest else None,
+        latest.opt_text("sub_status") if latest else None,
     )
-    events: list[ScanEvent] = []
-    for (event, occurred_at, source, location, slug), (status, reason, code) in zip(
-        scans, coded, strict=True
-    ):
-        if code is None:
-            after_label = label_time is None or occurred_at > label_time
-            status = S.IN_TRANSIT if moved and after_label else S.INFO_RECEIVED
-        events.append(
-            ScanEvent(
-                tracking_number=tracking_number,
-                occurred_at=occurred_at,
-                status=status,
-                description=event.opt_text("description") or "",
-                substatus=reason,
-                carrier=slug,
-                location=location,
-                offset_source=source,
-                raw_status=code,
-            )
-        )
-    metrics = info.opt_child("time_metrics")
+    metrics = info.opt_child("time_metrics") if info else None
     estimate = metrics.opt_child("estimated_delivery_date") if metrics else None
     return finish(
         tracking_number=tracking_number,
-        carrier_slug=_carrier(data, [s[4] for s in scans]),
-        events=events,
+        carrier_slug=_carrier(data, [scan.carrier for scan in scans]),
+        events=[
+            ScanEvent(
+                tracking_number=tracking_number,
+                occurred_at=scan.occurred_at,
+                status=scan.status,
+                description=scan.node.opt_text("description") or "",
+                substatus=scan.substatus,
+                carrier=scan.carrier,
+                location=scan.location,
+                offset_source=scan.offset_source,
+                raw_status=scan.code,
+            )
+            for scan in scans
+        ],
         estimated_delivery=(estimate.opt_date("to") or estimate.opt_date("from")) if estimate else None,
         proof_of_delivery=None,  # 17TRACK passes on no signature or photo
         unknown_codes=unknown,
