@@ -66,26 +66,26 @@ class ScanEvent:
     estimated_delivery: date | None = None
     proof_of_delivery: ProofOfDelivery | None = None
     raw_status: str | None = None  # the provider's own status/sub-status text, kept for tracing
+    # Derived once at construction: ingestion sorts, dedupes and stores by these many times over.
+    occurred_at_utc: datetime = field(init=False, compare=False, repr=False)
+    content_hash: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
-
-    @property
-    def occurred_at_utc(self) -> datetime:
-        return self.occurred_at.astimezone(UTC)
+        utc = self.occurred_at.astimezone(UTC)
+        object.__setattr__(self, "occurred_at_utc", utc)
+        object.__setattr__(
+            self,
+            "content_hash",
+            content_hash(self.tracking_number, utc, self.status, self.location, self.description),
+        )
 
     @property
     def utc_offset_minutes(self) -> int:
         offset = self.occurred_at.utcoffset()
         assert offset is not None
         return int(offset.total_seconds() // 60)
-
-    @property
-    def content_hash(self) -> str:
-        return content_hash(
-            self.tracking_number, self.occurred_at_utc, self.status, self.location, self.description
-        )
 
 
 def content_hash(

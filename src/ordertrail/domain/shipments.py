@@ -63,4 +63,4 @@ def decode_sort_key(text: str | None) -> SortKey | None:
     if not text:
         return None
     at, rank, digest = text.split("|")
-    return (datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC), int(rank), digest)
+    return (datetime.fromisoformat(at).replace(tzinfo=UTC), int(rank), digest)

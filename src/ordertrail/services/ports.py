@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ordertrail.domain.events import ScanEvent
 from ordertrail.domain.orders import LineItem, Order, OrderStatus
@@ -56,13 +56,21 @@ class StatusChange:
     reason: str
 
 
+class ShipmentFacts(NamedTuple):
+    """The little of a shipment that its order's status depends on."""
+
+    status: ShipmentStatus
+    delivered_at: datetime | None
+    items: list[tuple[str, int]] | None
+
+
 @dataclass(frozen=True, slots=True)
 class OrderStatusInputs:
     status: OrderStatus
     cancelled: bool
-    items: list[LineItem]
+    items: list[LineItem]  # only loaded when a shipment carries part of the order
     has_open_case: bool
-    shipments: list[Shipment]
+    shipments: list[ShipmentFacts]
 
 
 class UserRepository(Protocol):
@@ -158,6 +166,41 @@ class SweepQueries(Protocol):
     def complete_delivered_orders(self, now: datetime, delivered_before: datetime) -> int: ...
 
 
+class SignInRepository(Protocol):
+    """One-time sign-in links and web sessions, found by the SHA-256 of their secret."""
+
+    def add_link(
+        self, token_hash: str, user_id: str, next_path: str | None, at: datetime, expires_at: datetime
+    ) -> None: ...
+    def use_link(self, token_hash: str, at: datetime) -> tuple[str, str | None] | None:
+        """Mark an unused, unexpired link used and return (user id, next path); None otherwise."""
+        ...
+
+    def add_session(
+        self, id_hash: str, user_id: str, csrf_token: str, at: datetime, expires_at: datetime
+    ) -> None: ...
+    def session(self, id_hash: str, at: datetime) -> tuple[str, str] | None:
+        """(user id, CSRF token) of a live session."""
+        ...
+
+    def end_session(self, id_hash: str) -> None: ...
+    def purge_expired(self, before: datetime) -> None: ...
+
+
+class PageQueries(Protocol):
+    """Read models of the web pages that the API does not need."""
+
+    def to_ship(self, seller_id: str, limit: int) -> list[dict[str, Any]]:
+        """The seller's orders still waiting for (some) tracking, earliest ship-by first."""
+        ...
+
+    def tracking_version(self, order_id: str) -> str | None:
+        """A value that changes whenever what the order's tracking page shows changes."""
+        ...
+
+    def dispatch_figures(self, seller_id: str, since: datetime, now: datetime) -> dict[str, int]: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     orders: OrderRepository
@@ -168,6 +211,8 @@ class UnitOfWork(Protocol):
     inbox: InboxRepository
     tracking: TrackingQueries
     sweeps: SweepQueries
+    sign_ins: SignInRepository
+    pages: PageQueries
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
-from ordertrail.adapters.db.rows import decode_cursor, encode_cursor, shipment_from_row
+from ordertrail.adapters.db.rows import decode_cursor, encode_cursor
 from ordertrail.adapters.db.tables import order_items, orders, shipments, users
 from ordertrail.domain.orders import LineItem, Order
-from ordertrail.domain.statuses import OrderStatus, Role
+from ordertrail.domain.statuses import OrderStatus, Role, ShipmentStatus
 from ordertrail.domain.users import User
-from ordertrail.services.ports import OrderStatusInputs, Page
+from ordertrail.services.ports import OrderStatusInputs, Page, ShipmentFacts
 
 
 def _user(r: Any) -> User:
@@ -209,10 +209,18 @@ class SqlOrders:
 
     def status_inputs(self, order_ids: Sequence[str]) -> dict[str, OrderStatusInputs]:
         rows = self.c.execute(select(orders.c.id, orders.c.status).where(orders.c.id.in_(order_ids))).all()
-        items = self._items(order_ids)
-        ships: dict[str, list[Any]] = defaultdict(list)
-        for r in self.c.execute(select(shipments).where(shipments.c.order_id.in_(order_ids))):
-            ships[r.order_id].append(shipment_from_row(r))
+        ships: dict[str, list[ShipmentFacts]] = defaultdict(list)
+        partial: set[str] = set()
+        q = select(shipments.c.order_id, shipments.c.status, shipments.c.delivered_at, shipments.c["items"]).where(
+            shipments.c.order_id.in_(order_ids)
+        )
+        for r in self.c.execute(q):
+            carried = [(sku, int(n)) for sku, n in r.items] if r.items is not None else None
+            if carried is not None:
+                partial.add(r.order_id)
+            ships[r.order_id].append(ShipmentFacts(ShipmentStatus(r.status), r.delivered_at, carried))
+        # Line items matter only to tell whether partial shipments cover the order.
+        items = self._items(sorted(partial)) if partial else {}
         open_cases = self._orders_with_open_cases(order_ids)
         return {
             r.id: OrderStatusInputs(

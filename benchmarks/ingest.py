@@ -1,0 +1,180 @@
+"""Carrier-event ingestion through `POST /v1/carrier-events`, beside the raw insert ceiling.
+
+    python -m benchmarks.ingest [--db sqlite|postgresql|both] [--shipments 100000] [--batch 500] [--clients 1]
+
+Loads N shipments in bulk, measures the ceiling (the same event rows inserted into the same
+database through the driver in one process, one transaction per batch), empties the table, then
+posts the same events over HTTP in batches to a served app and prints both rates and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import Engine, func, select, text
+
+from benchmarks.fixtures import T0, fresh_database, load_marketplace, progress, served, tracking_number
+from ordertrail.adapters.db.shipments import _event_row
+from ordertrail.adapters.db.tables import tracking_events
+from ordertrail.domain.events import Location, ScanEvent
+from ordertrail.domain.statuses import ShipmentStatus as S
+
+STEPS = [
+    (S.IN_TRANSIT, "AR", "Arrived at sort facility", Location("Memphis", "TN", "38118", "US")),
+    (S.IN_TRANSIT, "DP", "Departed sort facility", Location("Memphis", "TN", "38118", "US")),
+    (S.OUT_FOR_DELIVERY, "OD", "On vehicle for delivery", Location("Austin", "TX", "78701", "US")),
+    (S.DELIVERED, "DL", "Delivered", Location("Austin", "TX", "78701", "US")),
+]
+
+
+def event_dicts(n_shipments: int, per_shipment: int) -> list[dict[str, Any]]:
+    """Events interleaved across shipments, as a carrier feed sends them (scan k of every parcel, then k+1)."""
+    out = []
+    for k in range(per_shipment):
+        status, code, description, loc = STEPS[k % len(STEPS)]
+        for i in range(n_shipments):
+            at = T0 + timedelta(hours=6 * (k + 1), seconds=i % 3600)
+            out.append({
+                "tracking_number": tracking_number(i),
+                "occurred_at": at.isoformat(),
+                "status": status.value,
+                "code": code,
+                "description": description,
+                "event_id": f"ev-{i}-{k}",
+                "location": {"city": loc.city, "region": loc.region, "postal_code": loc.postal_code,
+                             "country_code": loc.country_code},
+            })
+    return out
+
+
+def _driver_rows(engine: Engine, events: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """The INSERT in the driver's own SQL and parameters already converted to driver values (untimed)."""
+    from datetime import datetime
+
+    rows = []
+    for e in events:
+        loc = e["location"]
+        scan = ScanEvent(e["tracking_number"], datetime.fromisoformat(e["occurred_at"]), S(e["status"]), e["description"],
+                         carrier="simulated", carrier_code=e["code"], event_id=e["event_id"],
+                         location=Location(loc["city"], loc["region"], loc["postal_code"], loc["country_code"]))
+        sid = f"shp_b{int(e['tracking_number'][3:]):010d}"
+        rows.append(_event_row(sid, scan, T0, None))
+    compiled = tracking_events.insert().compile(dialect=engine.dialect, column_keys=list(rows[0]))
+    procs = compiled._bind_processors
+    keys = list(compiled.positiontup) if compiled.positional else list(rows[0])
+
+    def conv(k: str, v: Any) -> Any:
+        p = procs.get(k)
+        return p(v) if p else v
+
+    if compiled.positional:
+        params: list[Any] = [tuple(conv(k, r[k]) for k in keys) for r in rows]
+    else:
+        params = [{k: conv(k, r[k]) for k in keys} for r in rows]
+    return str(compiled), params
+
+
+def ceiling(engine: Engine, events: list[dict[str, Any]], batch: int) -> float:
+    sql, params = _driver_rows(engine, events)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        start = time.perf_counter()
+        explicit_begin = engine.dialect.name == "sqlite"  # the SQLite driver connection is in autocommit mode
+        for b in range(0, len(params), batch):
+            if explicit_begin:
+                cur.execute("BEGIN")
+            cur.executemany(sql, params[b : b + batch])
+            raw.commit() if not explicit_begin else cur.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        cur.close()
+    finally:
+        raw.close()
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM tracking_events"))
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("VACUUM")  # autocommit: the driver connection runs no implicit BEGIN
+        finally:
+            raw.close()
+    return len(params) / elapsed
+
+
+def over_http(base: str, key: str, events: list[dict[str, Any]], batch: int, clients: int) -> tuple[float, int]:
+    bodies = [orjson.dumps({"events": events[b : b + batch]}) for b in range(0, len(events), batch)]
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    accepted = 0
+    lock = threading.Lock()
+    next_body = iter(range(len(bodies)))
+    done = 0
+
+    def client_loop() -> None:
+        nonlocal accepted, done
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
+            while True:
+                with lock:
+                    i = next(next_body, None)
+                if i is None:
+                    return
+                r = http.post("/v1/carrier-events", content=bodies[i])
+                r.raise_for_status()
+                with lock:
+                    accepted += r.json()["accepted"]
+                    done += 1
+                    progress("posting batches", done, len(bodies))
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(events) / (time.perf_counter() - start), accepted
+
+
+def run(kind: str, n_shipments: int, per_shipment: int, batch: int, clients: int) -> dict[str, Any]:
+    print(f"[{kind}] {n_shipments:,} shipments, {per_shipment} events each, batches of {batch}, {clients} client(s)",
+          file=sys.stderr)
+    with fresh_database(kind) as db:
+        key, _ = load_marketplace(db.engine, n_shipments)
+        events = event_dicts(n_shipments, per_shipment)
+        print("  measuring the driver ceiling ...", file=sys.stderr)
+        ceiling_rate = ceiling(db.engine, events, batch)
+        with served(db) as base:
+            rate, accepted = over_http(base, key, events, batch, clients)
+        with db.engine.connect() as c:
+            stored = c.execute(select(func.count()).select_from(tracking_events)).scalar_one()
+        if accepted != len(events) or stored != len(events):
+            raise SystemExit(f"lost events: posted {len(events)}, accepted {accepted}, stored {stored}")
+    return {"events_per_s": round(rate), "ceiling_per_s": round(ceiling_rate), "ratio": round(rate / ceiling_rate, 3),
+            "events": len(events), "clients": clients, "batch": batch}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    p.add_argument("--shipments", type=int, default=100_000)
+    p.add_argument("--events-per-shipment", type=int, default=2)
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--clients", type=int, default=1)
+    args = p.parse_args(argv)
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    results = {k: run(k, args.shipments, args.events_per_shipment, args.batch, args.clients) for k in kinds}
+    for k, r in results.items():
+        print(f"{k:>10}: {r['events_per_s']:>9,} events/s over HTTP | ceiling {r['ceiling_per_s']:>9,} rows/s "
+              f"through the driver | ratio {r['ratio']:.1%}")
+    print(json.dumps(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()

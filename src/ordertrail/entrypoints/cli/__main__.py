@@ -1,0 +1,3 @@
+from ordertrail.entrypoints.cli import main
+
+main()
