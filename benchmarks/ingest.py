@@ -14,7 +14,7 @@ import json
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +22,8 @@ import orjson
 from sqlalchemy import Engine, func, select, text
 
 from benchmarks.fixtures import T0, fresh_database, load_marketplace, progress, served, tracking_number
-from ordertrail.adapters.db.shipments import _event_row
+from ordertrail.adapters.db.driver import Values
+from ordertrail.adapters.db.shipments import EVENT_COLUMNS, event_values
 from ordertrail.adapters.db.tables import tracking_events
 from ordertrail.domain.events import Location, ScanEvent
 from ordertrail.domain.statuses import ShipmentStatus as S
@@ -55,31 +56,20 @@ def event_dicts(n_shipments: int, per_shipment: int) -> list[dict[str, Any]]:
     return out
 
 
-def _driver_rows(engine: Engine, events: list[dict[str, Any]]) -> tuple[str, list[Any]]:
-    """The INSERT in the driver's own SQL and parameters already converted to driver values (untimed)."""
-    from datetime import datetime
-
+def _driver_rows(engine: Engine, events: list[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
+    """The INSERT in the driver's own SQL and the rows already converted to driver values (untimed)."""
+    with engine.connect() as conn:
+        values = Values(conn)
+    at = values.dt(T0)
     rows = []
     for e in events:
         loc = e["location"]
         scan = ScanEvent(e["tracking_number"], datetime.fromisoformat(e["occurred_at"]), S(e["status"]), e["description"],
                          carrier="simulated", carrier_code=e["code"], event_id=e["event_id"],
                          location=Location(loc["city"], loc["region"], loc["postal_code"], loc["country_code"]))
-        sid = f"shp_b{int(e['tracking_number'][3:]):010d}"
-        rows.append(_event_row(sid, scan, T0, None))
-    compiled = tracking_events.insert().compile(dialect=engine.dialect, column_keys=list(rows[0]))
-    procs = compiled._bind_processors
-    keys = list(compiled.positiontup) if compiled.positional else list(rows[0])
-
-    def conv(k: str, v: Any) -> Any:
-        p = procs.get(k)
-        return p(v) if p else v
-
-    if compiled.positional:
-        params: list[Any] = [tuple(conv(k, r[k]) for k in keys) for r in rows]
-    else:
-        params = [{k: conv(k, r[k]) for k in keys} for r in rows]
-    return str(compiled), params
+        rows.append(event_values(values, f"shp_b{int(e['tracking_number'][3:]):010d}", scan, at, None))
+    marks = ", ".join([values.placeholder] * len(EVENT_COLUMNS))
+    return f"INSERT INTO tracking_events ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})", rows
 
 
 def ceiling(engine: Engine, events: list[dict[str, Any]], batch: int) -> float:

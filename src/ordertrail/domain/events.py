@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from ordertrail.domain.statuses import SCANNED, ShipmentStatus
@@ -168,29 +168,33 @@ INITIAL = ShipmentState()
 
 def _apply(state: ShipmentState, event: ScanEvent) -> ShipmentState:
     at = event.occurred_at_utc
-    changes: dict[str, object] = {
-        "last_key": sort_key(event),
-        "event_count": state.event_count + 1,
-        "last_event_at": at
-        if state.last_event_at is None or at > state.last_event_at
-        else state.last_event_at,
-    }
-    if event.status in SCANNED and (state.first_scan_at is None or at < state.first_scan_at):
-        changes["first_scan_at"] = at
-    if event.estimated_delivery is not None:
-        changes["carrier_estimated_delivery"] = event.estimated_delivery
-    ignored = state.status is S.DELIVERED and event.status not in AFTER_DELIVERY | {S.DELIVERED}
-    if not ignored:
-        changes["status"] = event.status
-        changes["substatus"] = event.substatus
+    status, substatus = state.status, state.substatus
+    delivered_at, pod = state.delivered_at, state.proof_of_delivery
+    if state.status is S.DELIVERED and event.status not in AFTER_DELIVERY and event.status is not S.DELIVERED:
+        # A progress scan after delivery (carrier quirk) changes nothing but the record of it.
+        if event.proof_of_delivery is not None and pod is None:
+            pod = event.proof_of_delivery
+    else:
+        status, substatus = event.status, event.substatus
         if event.status is S.DELIVERED:
-            changes["delivered_at"] = at
-            changes["proof_of_delivery"] = event.proof_of_delivery or state.proof_of_delivery
+            delivered_at, pod = at, event.proof_of_delivery or pod
         else:
-            changes["delivered_at"] = None
-    elif event.proof_of_delivery is not None and state.proof_of_delivery is None:
-        changes["proof_of_delivery"] = event.proof_of_delivery
-    return replace(state, **changes)  # type: ignore[arg-type]
+            delivered_at = None
+    first_scan = state.first_scan_at
+    if event.status in SCANNED and (first_scan is None or at < first_scan):
+        first_scan = at
+    last = state.last_event_at
+    return ShipmentState(
+        status=status,
+        substatus=substatus,
+        last_event_at=at if last is None or at > last else last,
+        first_scan_at=first_scan,
+        delivered_at=delivered_at,
+        carrier_estimated_delivery=event.estimated_delivery or state.carrier_estimated_delivery,
+        proof_of_delivery=pod,
+        last_key=(at, PROGRESSION[event.status], event.content_hash),
+        event_count=state.event_count + 1,
+    )
 
 
 def fold(state: ShipmentState, events: Iterable[ScanEvent]) -> ShipmentState:

@@ -30,7 +30,7 @@ from ordertrail.domain.statuses import ShipmentStatus
 from ordertrail.services.context import Deps
 from ordertrail.services.notify import messages
 from ordertrail.services.ports import OutboxMessage, StatusChange, UnitOfWork
-from ordertrail.services.status import refresh_orders
+from ordertrail.services.status import order_class, refresh_orders
 
 S = ShipmentStatus
 
@@ -226,7 +226,8 @@ def _apply_new_events(
         _set_state(shipment, state)
         changed.append(shipment)
         if state.status != old_status:
-            orders_touched.add(shipment.order_id)
+            if order_class(state.status) != order_class(old_status):
+                orders_touched.add(shipment.order_id)
             history.append(StatusChange(sid, now, old_status, state.status, "carrier event"))
             kind = NOTIFY_ON.get(state.status)
             if kind is not None:

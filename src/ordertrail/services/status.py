@@ -6,8 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ordertrail.domain.orders import OrderFacts, derive_order_status, unshipped_quantities
-from ordertrail.domain.statuses import OrderStatus, ShipmentStatus
+from ordertrail.domain.statuses import SCANNED, OrderStatus, ShipmentStatus
 from ordertrail.services.ports import StatusChange, UnitOfWork
+
+
+def order_class(status: ShipmentStatus) -> int:
+    """The part of a shipment's status its order's status depends on (see derive_order_status):
+    a change within a class, such as in transit to out for delivery, cannot change the order."""
+    if status is ShipmentStatus.DELIVERED:
+        return 3
+    if status is ShipmentStatus.CANCELLED:
+        return 2
+    return 1 if status in SCANNED else 0
 
 
 def refresh_orders(

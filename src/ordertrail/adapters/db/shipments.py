@@ -7,19 +7,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 
-from ordertrail.adapters.db.engine import insert_ignore
+from ordertrail.adapters.db.driver import Values, execute_many, insert_values
 from ordertrail.adapters.db.rows import pod_from_json, pod_to_json, shipment_from_row, shipment_state_values
 from ordertrail.adapters.db.tables import (
     order_status_history,
     orders,
-    shipment_status_history,
     shipments,
     tracking_events,
 )
 from ordertrail.domain.events import Location, ScanEvent
-from ordertrail.domain.shipments import Shipment
+from ordertrail.domain.shipments import Shipment, decode_sort_key, encode_sort_key
 from ordertrail.domain.statuses import ShipmentStatus
 from ordertrail.services.ports import StatusChange
 
@@ -92,22 +91,27 @@ class SqlShipments:
         )
 
     def by_tracking_numbers(self, numbers: Iterable[str]) -> dict[str, list[tuple[Shipment, str, str]]]:
-        """Shipments by number with their order's buyer and seller, newest live one first."""
+        """Shipments by number with their order's buyer and seller, newest live one first.
+
+        The ingest hot path: read through the driver (see adapters.db.driver)."""
         numbers = list(numbers)
         out: dict[str, list[tuple[Shipment, str, str]]] = defaultdict(list)
         if not numbers:
             return out
-        q = (
-            select(shipments, orders.c.buyer_id, orders.c.seller_id, orders.c.status.label("order_status"))
-            .join(orders, orders.c.id == shipments.c.order_id)
-            .where(shipments.c.tracking_number.in_(numbers))
+        v = Values(self.c)
+        marks = ", ".join([v.placeholder] * len(numbers))
+        sql = (
+            f"SELECT {_HOT_COLS}, o.buyer_id, o.seller_id, o.status "
+            f"FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number IN ({marks})"
         )
-        rows = sorted(
-            self.c.execute(q),
-            key=lambda r: (r.order_status in CLOSED_ORDER_STATUSES, -r.created_at.timestamp()),
-        )
+        rows = self.c.exec_driver_sql(sql, tuple(numbers)).all()
+        refs = []
         for r in rows:
-            out[r.tracking_number].append((shipment_from_row(r), r.buyer_id, r.seller_id))
+            shipment = _hot_shipment(v, r)
+            refs.append((r[-1] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-3], r[-2]))
+        refs.sort(key=lambda x: (x[0], x[1]))
+        for _, _, shipment, buyer_id, seller_id in refs:
+            out[shipment.tracking_number or ""].append((shipment, buyer_id, seller_id))
         return out
 
     def by_tracking_number(self, number: str) -> Shipment | None:
@@ -117,40 +121,78 @@ class SqlShipments:
     def save_states(self, items: Sequence[Shipment]) -> None:
         if not items:
             return
-        values = [{"sid": s.id, **shipment_state_values(s)} for s in items]
-        stmt = (
-            update(shipments)
-            .where(shipments.c.id == bindparam("sid"))
-            .values({k: bindparam(k) for k in values[0] if k != "sid"})
+        v = Values(self.c)
+        execute_many(
+            self.c,
+            "UPDATE shipments SET status = ?, substatus = ?, first_scan_at = ?, last_event_at = ?, delivered_at = ?, "
+            "carrier_estimated_delivery = ?, estimated_earliest = ?, estimated_latest = ?, predicted_late = ?, "
+            "stalled = ?, proof_of_delivery = ?, last_key = ?, event_count = ?, active = ? WHERE id = ?",
+            [
+                (
+                    s.status.value, s.substatus, v.dt(s.first_scan_at), v.dt(s.last_event_at), v.dt(s.delivered_at),
+                    v.day(s.carrier_estimated_delivery), v.day(s.estimated_earliest), v.day(s.estimated_latest),
+                    s.predicted_late, s.stalled, v.json(pod_to_json(s.proof_of_delivery)), encode_sort_key(s.last_key),
+                    s.event_count, s.active, s.id,
+                )
+                for s in items
+            ],
         )
-        self.c.execute(stmt, values)
 
 
-def _event_row(
-    shipment_id: str, e: ScanEvent, received_at: datetime, source_id: int | None
-) -> dict[str, Any]:
-    loc = e.location or Location()
-    return {
-        "shipment_id": shipment_id,
-        "id": e.content_hash,
-        "provider_event_id": e.event_id,
-        "occurred_at": e.occurred_at,
-        "utc_offset_min": e.utc_offset_minutes,
-        "offset_source": e.offset_source,
-        "status": e.status.value,
-        "substatus": e.substatus,
-        "description": e.description,
-        "carrier_code": e.carrier_code,
-        "raw_status": e.raw_status,
-        "city": loc.city,
-        "region": loc.region,
-        "postal_code": loc.postal_code,
-        "country_code": loc.country_code,
-        "estimated_delivery": e.estimated_delivery,
-        "proof_of_delivery": pod_to_json(e.proof_of_delivery),
-        "received_at": received_at,
-        "source_id": source_id,
-    }
+_HOT_COLUMNS = (
+    "id", "order_id", "carrier", "tracking_number", "items", "status", "substatus", "created_at", "tracking_added_at",
+    "ship_by", "first_scan_at", "last_event_at", "delivered_at", "carrier_estimated_delivery", "estimated_earliest",
+    "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key", "event_count",
+)
+_HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
+
+
+def _hot_shipment(v: Values, r: Any) -> Shipment:
+    items = v.read_json(r[4])
+    return Shipment(
+        id=r[0],
+        order_id=r[1],
+        carrier=r[2],
+        tracking_number=r[3],
+        items=[(sku, int(q)) for sku, q in items] if items is not None else None,
+        status=ShipmentStatus(r[5]),
+        substatus=r[6],
+        created_at=v.read_dt(r[7]),  # type: ignore[arg-type]
+        tracking_added_at=v.read_dt(r[8]),
+        ship_by=v.read_dt(r[9]),
+        first_scan_at=v.read_dt(r[10]),
+        last_event_at=v.read_dt(r[11]),
+        delivered_at=v.read_dt(r[12]),
+        carrier_estimated_delivery=v.read_day(r[13]),
+        estimated_earliest=v.read_day(r[14]),
+        estimated_latest=v.read_day(r[15]),
+        predicted_late=bool(r[16]),
+        stalled=bool(r[17]),
+        proof_of_delivery=pod_from_json(v.read_json(r[18])),
+        last_key=decode_sort_key(r[19]),
+        event_count=r[20],
+    )
+
+
+EVENT_COLUMNS = (
+    "shipment_id", "id", "provider_event_id", "occurred_at", "utc_offset_min", "offset_source", "status", "substatus",
+    "description", "carrier_code", "raw_status", "city", "region", "postal_code", "country_code", "estimated_delivery",
+    "proof_of_delivery", "received_at", "source_id",
+)
+
+
+def event_values(v: Values, shipment_id: str, e: ScanEvent, received_at: Any, source_id: int | None) -> tuple[Any, ...]:
+    """One tracking_events row as driver values, in EVENT_COLUMNS order."""
+    loc = e.location or _NO_PLACE
+    return (
+        shipment_id, e.content_hash, e.event_id, v.dt(e.occurred_at_utc), e.utc_offset_minutes, e.offset_source,
+        e.status.value, e.substatus, e.description, e.carrier_code, e.raw_status, loc.city, loc.region,
+        loc.postal_code, loc.country_code, v.day(e.estimated_delivery), v.json(pod_to_json(e.proof_of_delivery)),
+        received_at, source_id,
+    )
+
+
+_NO_PLACE = Location()
 
 
 def event_from_row(r: Any, tracking_number: str, carrier: str | None) -> ScanEvent:
@@ -181,13 +223,17 @@ class SqlEvents:
     def insert_new(
         self, rows: Sequence[tuple[str, ScanEvent]], received_at: datetime, source_id: int | None
     ) -> set[tuple[str, str]]:
-        if not rows:
-            return set()
-        stmt = insert_ignore(tracking_events, self.c.dialect.name).returning(
-            tracking_events.c.shipment_id, tracking_events.c.id
+        v = Values(self.c)
+        at = v.dt(received_at)
+        inserted = insert_values(
+            self.c,
+            "tracking_events",
+            EVENT_COLUMNS,
+            [event_values(v, sid, e, at, source_id) for sid, e in rows],
+            ignore_conflicts=True,
+            returning=("shipment_id", "id"),
         )
-        result = self.c.execute(stmt, [_event_row(sid, e, received_at, source_id) for sid, e in rows])
-        return {(r[0], r[1]) for r in result}
+        return {(r[0], r[1]) for r in inserted}
 
     def for_shipments(self, shipment_ids: Sequence[str]) -> dict[str, list[ScanEvent]]:
         q = (
@@ -205,19 +251,21 @@ class SqlHistory:
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
-    def _rows(self, changes: Sequence[StatusChange], key: str) -> list[dict[str, Any]]:
-        return [
-            {key: ch.subject_id, "at": ch.at, "old_status": ch.old, "new_status": ch.new, "reason": ch.reason}
-            for ch in changes
-        ]
+    def _insert(self, table: str, key: str, changes: Sequence[StatusChange]) -> None:
+        if changes:
+            v = Values(self.c)
+            insert_values(
+                self.c,
+                table,
+                (key, "at", "old_status", "new_status", "reason"),
+                [(ch.subject_id, v.dt(ch.at), ch.old, ch.new, ch.reason) for ch in changes],
+            )
 
     def shipment_changes(self, changes: Sequence[StatusChange]) -> None:
-        if changes:
-            self.c.execute(shipment_status_history.insert(), self._rows(changes, "shipment_id"))
+        self._insert("shipment_status_history", "shipment_id", changes)
 
     def order_changes(self, changes: Sequence[StatusChange]) -> None:
-        if changes:
-            self.c.execute(order_status_history.insert(), self._rows(changes, "order_id"))
+        self._insert("order_status_history", "order_id", changes)
 
     def for_order(self, order_id: str) -> list[dict[str, Any]]:
         q = (

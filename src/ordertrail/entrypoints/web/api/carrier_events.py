@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ordertrail.domain.errors import FieldError
 from ordertrail.domain.events import Location, ProofOfDelivery
@@ -41,17 +41,30 @@ def _to_input(e: CarrierEventIn) -> EventInput:
     )
 
 
+_BATCH = TypeAdapter(list[CarrierEventIn])
+
+
+def _validate_all(raw: list[Any]) -> tuple[list[tuple[int, EventInput]], list[tuple[int, list[FieldError]]]]:
+    """Validate a batch in one call; only when some event is bad, find which ones, one by one."""
+    try:
+        return [(i, _to_input(e)) for i, e in enumerate(_BATCH.validate_python(raw))], []
+    except ValidationError:
+        pass
+    inputs: list[tuple[int, EventInput]] = []
+    rejected: list[tuple[int, list[FieldError]]] = []
+    for i, item in enumerate(raw):
+        try:
+            inputs.append((i, _to_input(_validate(item))))
+        except ValidationError as exc:
+            rejected.append((i, field_errors(list(exc.errors()))))
+    return inputs, rejected
+
+
 @router.post("/carrier-events", status_code=202)
 def post_carrier_events(
     body: CarrierEventsIn, deps: DepsT, _carrier: Annotated[User, Depends(require(Role.CARRIER, Role.ADMIN))]
 ) -> dict[str, Any]:
-    inputs: list[tuple[int, EventInput]] = []
-    rejected: list[tuple[int, list[FieldError]]] = []
-    for i, raw in enumerate(body.events):
-        try:
-            inputs.append((i, _to_input(_validate(raw))))
-        except ValidationError as exc:
-            rejected.append((i, field_errors(list(exc.errors()))))
+    inputs, rejected = _validate_all(body.events)
     result = ingest_events(deps, inputs, rejected)
     return {
         "accepted": result.accepted,
