@@ -9,14 +9,25 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from ordertrail.adapters.addresses import I18nAddressBook
+from ordertrail.adapters.carriers.polled import polled_carriers
 from ordertrail.adapters.carriers.registry import load_carrier_directory
 from ordertrail.adapters.db.engine import make_engine
 from ordertrail.adapters.db.uow import SqlUnitOfWork
-from ordertrail.adapters.notifiers.email import EmailChannel, make_mailer
+from ordertrail.adapters.evidence import FileEvidenceStore
+from ordertrail.adapters.notifiers.email import make_mailer
+from ordertrail.adapters.notifiers.unsubscribe import UnsubscribeTokens
+from ordertrail.adapters.notifiers.wiring import (
+    country_calendar,
+    delivery_channels,
+    delivery_policy,
+    monitoring_policy,
+    unsubscribe_tokens,
+)
+from ordertrail.adapters.policies import case_policy, performance_policy
 from ordertrail.adapters.promises import ConfiguredPromises
 from ordertrail.config import Settings
 from ordertrail.services.context import Deps
-from ordertrail.services.outbox import Channel
+from ordertrail.services.ports_monitoring import Channel
 
 
 def utc_now() -> datetime:
@@ -29,8 +40,13 @@ class Container:
     engine: Engine
     deps: Deps
     channels: list[Channel] = field(default_factory=list)
+    unsubscribe: UnsubscribeTokens | None = None
 
     def close(self) -> None:
+        for channel in self.channels:
+            close = getattr(channel, "close", None)
+            if close is not None:
+                close()
         self.engine.dispose()
 
 
@@ -45,6 +61,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
 
     deps = Deps(
         uow=uow,
+        read_uow=lambda: uow(readonly=True),
         clock=clock,
         carriers=load_carrier_directory(),
         addresses=I18nAddressBook(),
@@ -58,5 +75,16 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
         mailer=mailer,
         reporting_window=timedelta(days=settings.reporting_window_days),
         base_url=settings.base_url,
+        case_policy=case_policy(settings),
+        performance_policy=performance_policy(settings),
+        evidence=FileEvidenceStore(settings.data_dir / "evidence"),
+        inbound_payload_retention=timedelta(days=settings.inbound_payload_retention_days),
+        polled_carriers=polled_carriers(settings, clock),
+        tracking_max_age=timedelta(days=settings.tracking_max_age_days),
+        monitoring_policy=monitoring_policy(settings),
+        delivery_policy=delivery_policy(settings),
+        business_calendar=country_calendar,
     )
-    return Container(settings, engine, deps, channels=[EmailChannel(mailer, settings.base_url)])
+    tokens = unsubscribe_tokens(settings)
+    channels = delivery_channels(settings, mailer, deps.carriers, deps.tracking_url, tokens, clock)
+    return Container(settings, engine, deps, channels=channels, unsubscribe=tokens)

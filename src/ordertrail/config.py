@@ -37,10 +37,71 @@ class Settings(BaseSettings):
     }
     reporting_window_days: int = 30
 
+    # Issue resolution policy (DESIGN.md §5). Reporting windows in days per case type: from the
+    # promise's latest date for not_received, from delivery for the others.
+    case_reporting_window_days: dict[str, int] = {
+        "not_received": 30,
+        "delivered_not_received": 30,
+        "damaged": 30,
+        "wrong_item": 30,
+        "missing_items": 30,
+        "late_delivery": 30,
+    }
+    case_response_hours: int = 48
+    case_escalation_window_days: int = 21
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    evidence_max_files_per_case: int = 20
+
+    # Seller performance: the rolling window, what counts as valid tracking, and the thresholds.
+    performance_window_days: int = 30
+    valid_tracking_scan_days: int = 3
+    late_dispatch_rate_max: float = 0.04
+    valid_tracking_rate_min: float = 0.95
+    on_time_delivery_rate_min: float = 0.90
+    case_rate_max: float = 0.01
+    seller_fault_rate_max: float = 0.01
+
+    # Proactive monitoring and notification delivery (DESIGN.md §1 rows 7-8).
+    secret_key: str | None = None  # signs unsubscribe links; generated into the data directory if unset
+    no_first_scan_business_days: int = 2
+    stall_domestic_business_days: int = 3
+    stall_international_business_days: int = 7
+    stall_quantile: float = 0.95
+    ship_by_auto_cancel_business_days: int | None = None  # off by default
+    delivery_lease_seconds: float = 300.0
+    delivery_batch_size: int = 20
+    retry_base_seconds: float = 30.0
+    smtp_timeout_seconds: float = 15.0
+    smtp_ca_file: str | None = None  # a private CA for the SMTP server's certificate
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after_failures: int = 10
+    webhook_disable_after_hours: float = 24.0
+    webhook_allow_private_targets: bool = False  # let subscriptions point at loopback/private addresses
+
+    # Carrier integrations: how long raw inbound webhook payloads are kept, how long a polled
+    # shipment is followed without a delivery before it is retired as expired, and whether the worker
+    # polls the demo's simulated carrier (each shipment every `simulated_poll_seconds`).
+    inbound_payload_retention_days: int = 30
+    tracking_max_age_days: int = 60
+    poll_simulated_carrier: bool = False
+    simulated_seconds_per_hop: float = 20.0
+    simulated_poll_seconds: float = 10.0
+
     # Background work.
     worker_poll_seconds: float = 0.5
     outbox_batch_size: int = 200
     in_process_worker: bool = True
+
+    # Request limits (docs/security.md): requests per minute and burst per API key or page session,
+    # per client address for anonymous calls, and refused credentials per address; 0 turns one off.
+    rate_limit_key_per_minute: int = 1200
+    rate_limit_key_burst: int = 200
+    rate_limit_address_per_minute: int = 300
+    rate_limit_address_burst: int = 60
+    rate_limit_auth_failures_per_minute: int = 10
+    rate_limit_auth_failures_burst: int = 20
+    max_request_bytes: int = 2 * 1024 * 1024  # JSON bodies: 1000 carrier events fit in about 0.5 MB
+    log_level: str = "INFO"
 
     shop_name: str = "ordertrail"
     shop_color: str = "#0b5fff"

@@ -17,6 +17,14 @@
    c. otherwise → `ambiguous_carrier` on field `carrier`, naming the candidates still in play.
    The context only ever chooses between carriers the number is valid for; it never overrides the
    number.
+4. Tracked by an aggregator (`resolve_tracked`): the seller says that EasyPost, AfterShip, 17TRACK or
+   Shippo already follows this number for the shop, so its webhooks are what will feed the shipment.
+   The carrier must then be given and known; a number that passes the carrier's check is taken as
+   usual, and one that does not is still accepted (normalised, letters and digits only), settled
+   by `aggregator`. Why: the aggregator registered the number with that carrier and will push what
+   the carrier says about it, and aggregators hand out numbers our specs refuse (EasyPost's test
+   codes such as EZ1000000001, vendor sample numbers with a wrong check digit). A typo then shows
+   up as a shipment with no first scan, which the monitoring sweep reports, instead of a refusal.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class SettledBy(StrEnum):
     DETECTED = "detected"
     SELLER_HISTORY = "seller_history"
     DESTINATION_COUNTRY = "destination_country"
+    AGGREGATOR = "aggregator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,26 @@ class CarrierDirectory:
         if len(candidates) == 1:
             return _settled(candidates[0], SettledBy.DETECTED)
         return self._settle(candidates, destination_country, seller_carriers)
+
+    def resolve_tracked(self, number: str, carrier: str | None) -> Resolution:
+        """Rule 4 of the module docstring: a number an aggregator already tracks with `carrier`."""
+        if carrier is None or not carrier.strip():
+            return _problem(
+                "carrier", "required", "Say which carrier shipped it when an aggregator tracks the number."
+            )
+        checked = self.resolve(number, carrier=carrier)
+        if checked.match is not None or (checked.problem and checked.problem.field == "carrier"):
+            return checked
+        normal = normalise(number)
+        if not normal or not normal.isalnum() or not normal.isascii():
+            return _problem(
+                "tracking_number",
+                ProblemCode.INVALID_FORMAT,
+                "A tracking number is made of letters and digits only.",
+            )
+        return _settled(
+            NumberMatch(carrier=_slug(carrier), type_name="aggregator", number=normal), SettledBy.AGGREGATOR
+        )
 
     def _settle(
         self, candidates: list[NumberMatch], destination_country: str | None, seller_carriers: frozenset[str]

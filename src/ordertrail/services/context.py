@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from ordertrail.services.ports import AddressBook, Clock, Mailer, PromisePolicy, UnitOfWork
+from ordertrail.domain.cases import CasePolicy
+from ordertrail.domain.eta.calendar import BusinessCalendar
+from ordertrail.domain.monitoring import DeliveryPolicy, MonitoringPolicy
+from ordertrail.domain.performance import PerformancePolicy
+from ordertrail.services.ports import AddressBook, Clock, EvidenceStore, Mailer, PromisePolicy, UnitOfWork
+from ordertrail.services.ports_carriers import PolledCarrier
 
 if TYPE_CHECKING:
     from ordertrail.domain.carriers import CarrierDirectory
@@ -23,6 +28,24 @@ class Deps:
     mailer: Mailer | None = None
     reporting_window: timedelta = timedelta(days=30)
     base_url: str = "http://127.0.0.1:8000"
+    case_policy: CasePolicy = field(default_factory=CasePolicy)
+    performance_policy: PerformancePolicy = field(default_factory=PerformancePolicy)
+    evidence: EvidenceStore | None = None
+    monitoring_policy: MonitoringPolicy = field(default_factory=MonitoringPolicy)
+    delivery_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    # Business days by country (public holidays); weekdays only when not given.
+    business_calendar: Callable[[str], BusinessCalendar] | None = None
+    # Read-only transactions for pages that only look (SQLite: no write lock); `uow` when not given.
+    read_uow: Callable[[], UnitOfWork] | None = None
+    # Carrier integrations: raw webhook payloads are kept this long; carriers that must be asked for
+    # scans, by slug; how long a polled shipment is followed without a delivery.
+    inbound_payload_retention: timedelta = timedelta(days=30)
+    polled_carriers: Mapping[str, PolledCarrier] = field(default_factory=dict)
+    tracking_max_age: timedelta = timedelta(days=60)
+
+    def read(self) -> UnitOfWork:
+        """A unit of work for a use case that only reads."""
+        return (self.read_uow or self.uow)()
 
     def tracking_url(self, carrier: str | None, number: str | None) -> str | None:
         """The carrier's page for a number; a carrier without one points at our public page."""

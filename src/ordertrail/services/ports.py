@@ -6,17 +6,29 @@ without a database. Repository methods are set-oriented where a hot path needs t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol
 
+from ordertrail.domain.case_records import Attachment, CaseMessage, Refund
+from ordertrail.domain.cases import Case, CaseEvent
 from ordertrail.domain.events import ScanEvent
 from ordertrail.domain.orders import LineItem, Order, OrderStatus
 from ordertrail.domain.shipments import Shipment
 from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
+from ordertrail.services.ports_carriers import CarrierClient as CarrierClient  # the polling port
+from ordertrail.services.ports_carriers import CarrierPollRepository, InboundPayloadRepository
+from ordertrail.services.ports_monitoring import (
+    DeliveryRepository,
+    EmailPreferences,
+    MonitoringQueries,
+    StallStatistics,
+    SweepSchedule,
+    WebhookRepository,
+)
 
 Clock = Callable[[], datetime]
 
@@ -141,9 +153,15 @@ class OutboxRepository(Protocol):
         """Queue messages; one whose dedupe key was used before is dropped. Returns how many were queued."""
         ...
 
-    def claim(self, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]: ...
+    def claim_locked(self, now: datetime, limit: int) -> list[ClaimedMessage]:
+        """Due rows, locked until this transaction ends (SKIP LOCKED: other workers take others)."""
+        ...
+
     def done(self, ids: Sequence[int], at: datetime) -> None: ...
-    def retry(self, message_id: int, error: str, at: datetime, final: bool) -> None: ...
+    def retry(self, message_id: int, error: str, at: datetime, final: bool) -> None:
+        """Count a failed attempt; pending again from `at`, or `failed` (keeping the error) when final."""
+        ...
+
     def pending_count(self) -> int: ...
 
 
@@ -198,7 +216,73 @@ class PageQueries(Protocol):
         """A value that changes whenever what the order's tracking page shows changes."""
         ...
 
-    def dispatch_figures(self, seller_id: str, since: datetime, now: datetime) -> dict[str, int]: ...
+
+class CaseRepository(Protocol):
+    """Cases with their messages, evidence, history, and the refunds they paid."""
+
+    def add(self, case: Case) -> None: ...
+    def get(self, case_id: str, *, for_update: bool = False) -> Case | None: ...
+    def save(self, case: Case) -> None: ...
+    def has_open(self, order_id: str, case_type: str) -> bool: ...
+    def add_history(self, entries: Sequence[CaseEvent]) -> None: ...
+    def history(self, case_id: str) -> list[CaseEvent]: ...
+    def add_message(self, message: CaseMessage) -> None: ...
+    def messages(self, case_id: str) -> list[CaseMessage]: ...
+    def add_attachment(self, attachment: Attachment) -> None: ...
+    def attachments(self, case_id: str) -> list[Attachment]: ...
+    def add_refund(self, refund: Refund) -> None: ...
+    def refunds(self, case_id: str) -> list[Refund]: ...
+    def refunded_total(self, order_id: str) -> int: ...
+    def escalate_overdue(self, now: datetime, limit: int) -> list[Case]:
+        """Escalate, in one statement, cases left awaiting the seller past respond_by; returns them."""
+        ...
+
+    def lapse_unanswered(self, now: datetime, limit: int) -> list[Case]:
+        """Close cases left awaiting the buyer past the escalation window; returns them."""
+        ...
+
+    # Last: a method named `list` would shadow the builtin in the annotations below it.
+    def list(
+        self, *, buyer_id: str | None, seller_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        """Newest first; the escalated ones oldest escalation first (the support queue)."""
+        ...
+
+
+class PerformanceQueries(Protocol):
+    def seller_figures(
+        self, seller_id: str, since: datetime, now: datetime, scan_within: timedelta
+    ) -> dict[str, tuple[int, int]]:
+        """(numerator, denominator) of each figure of domain.performance, one query per figure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    key: str
+    size: int
+    sha256: str
+
+
+class EvidenceStore(Protocol):
+    """Where evidence files live (a directory; an object store could take its place)."""
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> StoredFile:
+        """Store the chunks under key; if the chunks raise, nothing is kept and the error propagates."""
+        ...
+
+    def read(self, key: str) -> Iterator[bytes]: ...
+    def delete(self, key: str) -> None: ...
+
+
+class IncomingFile(Protocol):
+    """An upload still arriving from the client: nothing is read until a service asks."""
+
+    def begin(self) -> str | None:
+        """Read up to the start of the file's bytes; returns the name the client gave it."""
+        ...
+
+    def chunks(self) -> Iterator[bytes]: ...
 
 
 class UnitOfWork(Protocol):
@@ -213,6 +297,16 @@ class UnitOfWork(Protocol):
     sweeps: SweepQueries
     sign_ins: SignInRepository
     pages: PageQueries
+    cases: CaseRepository
+    performance: PerformanceQueries
+    deliveries: DeliveryRepository
+    webhooks: WebhookRepository
+    monitoring: MonitoringQueries
+    stall_stats: StallStatistics
+    sweep_runs: SweepSchedule
+    email_preferences: EmailPreferences
+    inbound: InboundPayloadRepository
+    polls: CarrierPollRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

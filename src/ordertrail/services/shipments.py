@@ -19,17 +19,26 @@ from ordertrail.services.status import refresh_orders
 
 
 def _resolve(
-    deps: Deps, uow: UnitOfWork, number: str, carrier: str | None, seller_id: str, country: str
+    deps: Deps,
+    uow: UnitOfWork,
+    number: str,
+    carrier: str | None,
+    seller_id: str,
+    country: str,
+    tracked_by: str | None = None,
 ) -> tuple[str, str]:
     """(carrier slug, normalised number), or a 422 naming the field at fault."""
     if not number or not number.strip():
         raise ValidationFailed.one("tracking_number", "required", "Give the tracking number.")
-    resolution = deps.carriers.resolve(
-        number,
-        carrier=carrier.strip().lower() if carrier else None,
-        destination_country=country,
-        seller_carriers=uow.shipments.carriers_used_by(seller_id) if not carrier else frozenset(),
-    )
+    if tracked_by is not None:  # an aggregator already follows the number (domain.carriers, rule 4)
+        resolution = deps.carriers.resolve_tracked(number, carrier)
+    else:
+        resolution = deps.carriers.resolve(
+            number,
+            carrier=carrier.strip().lower() if carrier else None,
+            destination_country=country,
+            seller_carriers=uow.shipments.carriers_used_by(seller_id) if not carrier else frozenset(),
+        )
     if resolution.problem is not None:
         p = resolution.problem
         raise ValidationFailed([FieldError(p.field, p.code, p.message)])
@@ -62,6 +71,7 @@ def add_shipment(
     tracking_number: str,
     carrier: str | None,
     items: Sequence[tuple[str, int]] | None,
+    tracked_by: str | None = None,
 ) -> Shipment:
     with deps.uow() as uow:
         order = get_order(uow, actor, order_id, for_update=True)
@@ -95,6 +105,7 @@ def add_shipment(
             carrier,
             order.seller_id,
             order.shipping_address.get("country_code", ""),
+            tracked_by,
         )
         _check_not_elsewhere(uow, slug, number, order.id, None)
         now = deps.clock()

@@ -251,3 +251,8 @@ notifications = Table(
     Column("read_at", UtcDateTime),
     Index("ix_notifications_user", "user_id", "created_at"),
 )
+
+from ordertrail.adapters.db import tables_carriers as _tables_carriers  # noqa: E402,F401
+from ordertrail.adapters.db import tables_cases as _tables_cases  # noqa: E402,F401
+from ordertrail.adapters.db import tables_monitoring as _tables_monitoring  # noqa: E402,F401
+from ordertrail.adapters.db import tables_web as _tables_web  # noqa: E402,F401

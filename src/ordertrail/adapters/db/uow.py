@@ -6,9 +6,18 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from ordertrail.adapters.db.messaging import SqlInbox, SqlOutbox
+from ordertrail.adapters.db.carrier_feeds import SqlCarrierPolls, SqlInboundPayloads
+from ordertrail.adapters.db.cases import SqlCases
+from ordertrail.adapters.db.deliveries import SqlDeliveries, SqlWebhooks
+from ordertrail.adapters.db.messaging import SqlEmailPreferences, SqlInbox, SqlOutbox
+from ordertrail.adapters.db.monitoring import SqlMonitoring
 from ordertrail.adapters.db.orders import SqlOrders, SqlUsers
+from ordertrail.adapters.db.page_queries import SqlPageQueries
+from ordertrail.adapters.db.performance import SqlPerformance
 from ordertrail.adapters.db.shipments import SqlEvents, SqlHistory, SqlShipments
+from ordertrail.adapters.db.sign_ins import SqlSignIns
+from ordertrail.adapters.db.stall_stats import SqlStallStats
+from ordertrail.adapters.db.sweep_runs import SqlSweepRuns
 from ordertrail.adapters.db.sweeps import SqlSweeps
 from ordertrail.adapters.db.tracking import SqlTracking
 
@@ -33,6 +42,18 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(c)
         self.tracking = SqlTracking(c)
         self.sweeps = SqlSweeps(c)
+        self.sign_ins = SqlSignIns(c)
+        self.pages = SqlPageQueries(c)
+        self.cases = SqlCases(c)
+        self.performance = SqlPerformance(c)
+        self.deliveries = SqlDeliveries(c)
+        self.webhooks = SqlWebhooks(c)
+        self.monitoring = SqlMonitoring(c)
+        self.stall_stats = SqlStallStats(c)
+        self.sweep_runs = SqlSweepRuns(c)
+        self.email_preferences = SqlEmailPreferences(c)
+        self.inbound = SqlInboundPayloads(c)
+        self.polls = SqlCarrierPolls(c)
         return self
 
     def __exit__(

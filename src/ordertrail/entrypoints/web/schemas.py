@@ -66,6 +66,9 @@ class ShipmentIn(Body):
     tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
     items: Annotated[list[ShipmentItemIn], Field(max_length=500)] | None = None
+    # The aggregator that already tracks the number for the shop: its format and check digit are then
+    # not enforced, and `carrier` is required (domain.carriers, rule 4).
+    tracked_by: Literal["easypost", "aftership", "17track", "shippo"] | None = None
 
 
 class TrackingNumberIn(Body):

@@ -14,6 +14,8 @@ from ordertrail.services import tracking as tracking_service
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 
 def _address(body: AddressIn) -> dict[str, str]:
     return {k: v for k, v in body.model_dump().items() if v is not None}
@@ -78,7 +80,9 @@ def cancel(order_id: str, body: CancelIn, deps: DepsT, actor: Actor) -> dict[str
 @router.post("/orders/{order_id}/shipments", status_code=201)
 def add_shipment(order_id: str, body: ShipmentIn, deps: DepsT, actor: Actor) -> dict[str, Any]:
     items = [(i.sku, i.quantity) for i in body.items] if body.items is not None else None
-    shipment = shipment_service.add_shipment(deps, actor, order_id, body.tracking_number, body.carrier, items)
+    shipment = shipment_service.add_shipment(
+        deps, actor, order_id, body.tracking_number, body.carrier, items, body.tracked_by
+    )
     order, _ = order_service.read_order(deps, actor, order_id)
     return shipment_view(deps, shipment, order)
 
@@ -113,6 +117,17 @@ def carriers(deps: DepsT) -> dict[str, Any]:
                 "name": c.name,
                 "tracking_url_template": c.tracking_url_template,
                 "country_code": c.country_code,
+                "number_format": c.number_format,
+                "home_timezone": c.home_timezone,
+                "delivery_weekdays": [WEEKDAYS[d] for d in sorted(c.delivery_weekdays)],
+                "holiday_country": c.holiday_country,
+                # UPU S10 numbers (RB123456785GB) go to the national post of their country suffix;
+                # s10_post takes those of countries without a post listed here.
+                "s10": {"national_post_of": c.country_code}
+                if c.upu_post
+                else {"national_post_of": "*"}
+                if c.slug == "s10_post"
+                else None,
             }
             for c in deps.carriers.all()
         ]
