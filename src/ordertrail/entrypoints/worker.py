@@ -1,38 +1,73 @@
-"""The background worker: delivers the outbox and runs the sweep schedule.
+"""The background worker: fans the outbox out, sends e-mail and webhooks, and runs the sweeps.
 
-Runs as a thread inside `ordertrail serve` on the embedded default, or as its own process
-(`ordertrail worker`); several processes on PostgreSQL share the work through row claims.
+Runs as threads inside `ordertrail serve` on the embedded default, or as its own process
+(`ordertrail worker`); any number of processes on PostgreSQL share the work through row claims.
+Each kind of work has its own loop, so a slow SMTP server or webhook endpoint never holds up the
+inbox, the other channel or the sweeps.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 
 from ordertrail.bootstrap import Container
-from ordertrail.services.outbox import deliver_pending
+from ordertrail.services.deliveries import deliver
+from ordertrail.services.outbox import dispatch
+from ordertrail.services.ports_monitoring import Channel
 from ordertrail.services.sweeps import run_due_sweeps
 
 log = logging.getLogger(__name__)
 
 
-def run(container: Container, stop: threading.Event, once: bool = False) -> None:
-    deps = container.deps
-    poll = container.settings.worker_poll_seconds
+def _loop(name: str, step: Callable[[], bool], stop: threading.Event, poll: float) -> None:
+    """Call `step` until stopped; wait `poll` seconds after a step that found nothing to do."""
     while not stop.is_set():
-        busy = False
         try:
-            report = deliver_pending(deps, container.settings.outbox_batch_size, container.channels)
-            busy = report.claimed > 0
-            run_due_sweeps(deps)
+            busy = step()
         except Exception:  # the worker must outlive a bad row or a database hiccup
-            log.exception("worker iteration failed")
-            time.sleep(poll)
-        if once:
-            return
+            log.exception("worker %s step failed", name)
+            busy = False
         if not busy:
             stop.wait(poll)
+
+
+def steps(container: Container) -> dict[str, Callable[[], bool]]:
+    deps = container.deps
+    batch = container.settings.outbox_batch_size
+
+    def outbox() -> bool:
+        return dispatch(deps, batch).claimed > 0
+
+    def sweeps() -> bool:
+        run_due_sweeps(deps)
+        return False
+
+    def sender(channel: Channel) -> Callable[[], bool]:
+        return lambda: deliver(deps, channel).claimed > 0
+
+    out = {"outbox": outbox, "sweeps": sweeps}
+    out.update({channel.name: sender(channel) for channel in container.channels})
+    return out
+
+
+def run(container: Container, stop: threading.Event, once: bool = False) -> None:
+    poll = container.settings.worker_poll_seconds
+    work = steps(container)
+    if once:
+        for step in work.values():
+            step()
+        return
+    threads = [
+        threading.Thread(target=_loop, args=(name, step, stop, poll), name=f"ordertrail-{name}", daemon=True)
+        for name, step in work.items()
+    ]
+    for t in threads:
+        t.start()
+    stop.wait()
+    for t in threads:
+        t.join(timeout=30)
 
 
 def start_thread(container: Container) -> tuple[threading.Thread, threading.Event]:

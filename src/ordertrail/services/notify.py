@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
+from ordertrail.domain.ids import new_id
 from ordertrail.domain.notices import Notice
 from ordertrail.services.ports import OutboxMessage
 
@@ -12,7 +14,7 @@ def messages(
     notice: Notice, order_id: str | None, recipients: Iterable[str], dedupe: str | None = None
 ) -> list[OutboxMessage]:
     """One message per recipient; `dedupe` (a condition's name) makes a persisting condition notify once."""
-    payload = {"title": notice.title, "body": notice.body, "data": notice.data}
+    payload = {"title": notice.title, "body": notice.body, "data": notice.data, "event_id": event_id(dedupe)}
     return [
         OutboxMessage(
             type=notice.type,
@@ -23,3 +25,12 @@ def messages(
         )
         for r in recipients
     ]
+
+
+def event_id(dedupe: str | None) -> str:
+    """The id of the fact behind a notice, shared by its messages to every recipient, so that a webhook
+    receives one event per fact. A condition's id follows from its dedupe name, so the separate notices
+    it sends the buyer and the seller are still one event."""
+    if dedupe:
+        return "evt_" + hashlib.sha256(dedupe.encode()).hexdigest()[:24]
+    return new_id("evt")

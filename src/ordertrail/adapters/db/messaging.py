@@ -1,21 +1,30 @@
-"""The outbox and the in-app inbox in SQL.
+"""The outbox, the in-app inbox and e-mail preferences in SQL.
 
-Claims: on PostgreSQL `FOR UPDATE SKIP LOCKED` lets any number of workers claim disjoint rows; on
-SQLite the write transaction is already exclusive (BEGIN IMMEDIATE), which gives the same guarantee.
+Claims: on PostgreSQL `FOR UPDATE SKIP LOCKED` lets any number of workers claim disjoint rows, held
+until the claiming transaction ends; on SQLite the write transaction is already exclusive (BEGIN
+IMMEDIATE), which gives the same guarantee. A worker that dies mid-transaction leaves nothing
+claimed: the database rolls its work back and the rows are due again at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from ordertrail.adapters.db.engine import insert_ignore
 from ordertrail.adapters.db.rows import decode_cursor, encode_cursor
-from ordertrail.adapters.db.tables import notifications, outbox
+from ordertrail.adapters.db.tables import notifications, order_items, orders, outbox, shipments, users
 from ordertrail.services.ports import ClaimedMessage, OutboxMessage, Page
+
+_CHUNK = 2000
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 class SqlOutbox:
@@ -25,20 +34,25 @@ class SqlOutbox:
     def add(self, messages: Sequence[OutboxMessage], at: datetime) -> int:
         if not messages:
             return 0
-        rows = [
-            {
-                "type": m.type,
-                "recipient_id": m.recipient_id,
-                "order_id": m.order_id,
-                "payload": dict(m.payload),
-                "dedupe_key": m.dedupe_key,
-                "created_at": at,
-                "available_at": at,
-                "state": "pending",
-                "attempts": 0,
-            }
-            for m in messages
-        ]
+        snapshots = self._order_snapshots({m.order_id for m in messages if m.order_id})
+        rows = []
+        for m in messages:
+            payload = dict(m.payload)
+            if m.order_id in snapshots:
+                payload["data"] = {**snapshots[m.order_id], **dict(payload.get("data") or {})}
+            rows.append(
+                {
+                    "type": m.type,
+                    "recipient_id": m.recipient_id,
+                    "order_id": m.order_id,
+                    "payload": payload,
+                    "dedupe_key": m.dedupe_key,
+                    "created_at": at,
+                    "available_at": at,
+                    "state": "pending",
+                    "attempts": 0,
+                }
+            )
         keyed = [r for r in rows if r["dedupe_key"] is not None]
         plain = [r for r in rows if r["dedupe_key"] is None]
         queued = 0
@@ -50,28 +64,102 @@ class SqlOutbox:
             queued += len(result.all())
         return queued
 
-    def claim(self, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
-        due = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.state == "pending",
-                outbox.c.available_at <= now,
-                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+    def _order_snapshots(self, order_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """What e-mails and webhooks say about an order, as it is when the message is written: the
+        order, its items and totals, and each shipment's carrier, number and delivery window."""
+        out: dict[str, dict[str, Any]] = {}
+        ids = sorted(order_ids)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            q_items = (
+                select(order_items)
+                .where(order_items.c.order_id.in_(chunk))
+                .order_by(order_items.c.order_id, order_items.c.line_no)
             )
-            .order_by(outbox.c.available_at, outbox.c.id)
-            .limit(limit)
-        )
-        if self.c.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = [r.id for r in self.c.execute(due)]
-        if not ids:
-            return []
-        until = now + timedelta(seconds=lease_seconds)
-        rows = self.c.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(ids))
-            .values(claimed_until=until, attempts=outbox.c.attempts + 1)
-            .returning(
+            for r in self.c.execute(q_items):
+                items[r.order_id].append(
+                    {"sku": r.sku, "title": r.title, "quantity": r.quantity, "unit_price": r.unit_price}
+                )
+            parcels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            q_ships = (
+                select(
+                    shipments.c.id,
+                    shipments.c.order_id,
+                    shipments.c.carrier,
+                    shipments.c.tracking_number,
+                    shipments.c.status,
+                    shipments.c.estimated_earliest,
+                    shipments.c.estimated_latest,
+                    shipments.c.predicted_late,
+                    shipments.c.stalled,
+                    shipments.c.last_event_at,
+                )
+                .where(shipments.c.order_id.in_(chunk))
+                .order_by(shipments.c.order_id, shipments.c.created_at, shipments.c.id)
+            )
+            for r in self.c.execute(q_ships):
+                parcels[r.order_id].append(
+                    {
+                        "id": r.id,
+                        "carrier": r.carrier,
+                        "tracking_number": r.tracking_number,
+                        "status": r.status,
+                        "estimated_delivery": {
+                            "earliest": _iso(r.estimated_earliest),
+                            "latest": _iso(r.estimated_latest),
+                        }
+                        if r.estimated_earliest and r.estimated_latest
+                        else None,
+                        "predicted_late": bool(r.predicted_late),
+                        "stalled": bool(r.stalled),
+                        "last_event_at": _iso(r.last_event_at),
+                    }
+                )
+            q_orders = select(
+                orders.c.id,
+                orders.c.status,
+                orders.c.placed_at,
+                orders.c.currency,
+                orders.c.subtotal,
+                orders.c.shipping_fee,
+                orders.c.total,
+                orders.c.ship_by,
+                orders.c.promised_earliest,
+                orders.c.promised_latest,
+                orders.c.shipping_address,
+                orders.c.shipping_service,
+            ).where(orders.c.id.in_(chunk))
+            for r in self.c.execute(q_orders):
+                address = r.shipping_address or {}
+                out[r.id] = {
+                    "order": {
+                        "id": r.id,
+                        "status": r.status,
+                        "placed_at": _iso(r.placed_at),
+                        "currency": r.currency,
+                        "items": items.get(r.id, []),
+                        "subtotal": r.subtotal,
+                        "shipping_fee": r.shipping_fee,
+                        "total": r.total,
+                        "ship_by": _iso(r.ship_by),
+                        "promised_delivery": {
+                            "earliest": _iso(r.promised_earliest),
+                            "latest": _iso(r.promised_latest),
+                        },
+                        "shipping_service": r.shipping_service,
+                        # City level only: webhooks and e-mails need no street address.
+                        "destination": {
+                            k: address.get(k) for k in ("city", "country_area", "postal_code", "country_code")
+                        },
+                    },
+                    "shipments": parcels.get(r.id, []),
+                }
+        return out
+
+    def claim_locked(self, now: datetime, limit: int) -> list[ClaimedMessage]:
+        due = (
+            select(
                 outbox.c.id,
                 outbox.c.type,
                 outbox.c.recipient_id,
@@ -80,21 +168,23 @@ class SqlOutbox:
                 outbox.c.attempts,
                 outbox.c.created_at,
             )
-        ).all()
-        return sorted(
-            (
-                ClaimedMessage(r.id, r.type, r.recipient_id, r.order_id, r.payload, r.attempts, r.created_at)
-                for r in rows
-            ),
-            key=lambda m: m.id,
+            .where(outbox.c.state == "pending", outbox.c.available_at <= now)
+            .order_by(outbox.c.available_at, outbox.c.id)
+            .limit(limit)
         )
+        if self.c.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        return [
+            ClaimedMessage(r.id, r.type, r.recipient_id, r.order_id, r.payload, r.attempts, r.created_at)
+            for r in self.c.execute(due)
+        ]
 
     def done(self, ids: Sequence[int], at: datetime) -> None:
-        if ids:
+        for start in range(0, len(ids), _CHUNK):
             self.c.execute(
                 update(outbox)
-                .where(outbox.c.id.in_(list(ids)))
-                .values(state="done", done_at=at, claimed_until=None)
+                .where(outbox.c.id.in_(list(ids[start : start + _CHUNK])))
+                .values(state="done", done_at=at, attempts=outbox.c.attempts + 1, claimed_until=None)
             )
 
     def retry(self, message_id: int, error: str, at: datetime, final: bool) -> None:
@@ -103,6 +193,7 @@ class SqlOutbox:
             .where(outbox.c.id == message_id)
             .values(
                 state="failed" if final else "pending",
+                attempts=outbox.c.attempts + 1,
                 last_error=error[:2000],
                 available_at=at,
                 claimed_until=None,
@@ -157,3 +248,11 @@ class SqlInbox:
         )
         r = self.c.execute(select(notifications).where(where)).first()
         return _notification(r) if r else None
+
+
+class SqlEmailPreferences:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def set_opt_out(self, user_id: str, types: Iterable[str]) -> None:
+        self.c.execute(update(users).where(users.c.id == user_id).values(email_opt_out=sorted(set(types))))

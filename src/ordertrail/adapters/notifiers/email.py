@@ -1,38 +1,53 @@
-"""E-mail: over SMTP when ORDERTRAIL_SMTP_URL is set, else as .eml files under the data directory."""
+"""E-mail transport: over SMTP when ORDERTRAIL_SMTP_URL is set, else as .eml files under the data directory.
+
+`smtp://host:port` upgrades with STARTTLS when the server offers it, `smtps://` speaks TLS from the
+first byte; `user:password@` logs in (only over TLS: credentials never cross in clear text). A batch
+of messages goes over one connection (`session()`), which is what makes a worker's batch cheap.
+"""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from ordertrail.config import Settings
-from ordertrail.services.context import Deps
-from ordertrail.services.ports import ClaimedMessage
 
 
-def _message(sender: str, to: str, subject: str, text: str, html: str | None) -> EmailMessage:
+def build_message(
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or "localhost")
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
     return msg
 
 
-class SmtpMailer:
-    """smtp://host:port (STARTTLS when offered), smtps://host:port (TLS), optional user:password."""
+class MailSession(Protocol):
+    def send(self, msg: EmailMessage) -> None: ...
 
-    def __init__(self, url: str, sender: str, timeout: float = 15.0) -> None:
+
+class SmtpMailer:
+    def __init__(self, url: str, sender: str, timeout: float = 15.0, cafile: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError("ORDERTRAIL_SMTP_URL must start with smtp:// or smtps://")
@@ -43,10 +58,14 @@ class SmtpMailer:
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
         self.timeout = timeout
+        self.cafile = cafile
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
-        msg = _message(self.sender, to, subject, text, html)
-        context = ssl.create_default_context()
+    def _context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.cafile)
+
+    @contextmanager
+    def session(self) -> Iterator[MailSession]:
+        context = self._context()
         smtp: smtplib.SMTP
         if self.tls:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
@@ -54,12 +73,27 @@ class SmtpMailer:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with smtp:
             smtp.ehlo()
+            secure = self.tls
             if not self.tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+                secure = True
             if self.user:
+                if not secure:
+                    raise smtplib.SMTPNotSupportedError(
+                        "The SMTP server offers no STARTTLS; refusing to send the password in clear text."
+                    )
                 smtp.login(self.user, self.password or "")
-            smtp.send_message(msg)
+
+            class _Session:
+                def send(self, msg: EmailMessage) -> None:
+                    smtp.send_message(msg)
+
+            yield _Session()
+
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
+        with self.session() as s:
+            s.send(build_message(self.sender, to, subject, text, html))
 
 
 class FileMailer:
@@ -69,39 +103,28 @@ class FileMailer:
         self.directory = directory
         self.sender = sender
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
+    @contextmanager
+    def session(self) -> Iterator[MailSession]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        msg = _message(self.sender, to, subject, text, html)
-        name = msg["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
-        tmp = self.directory / f".{name}.tmp"
-        tmp.write_bytes(bytes(msg))
-        tmp.rename(self.directory / f"{name}.eml")  # readers never see half a file
+        directory = self.directory
+
+        class _Session:
+            def send(self, msg: EmailMessage) -> None:
+                name = msg["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+                tmp = directory / f".{name}.tmp"
+                tmp.write_bytes(bytes(msg))
+                tmp.rename(directory / f"{name}.eml")  # readers never see half a file
+
+        yield _Session()
+
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
+        with self.session() as s:
+            s.send(build_message(self.sender, to, subject, text, html))
 
 
 def make_mailer(settings: Settings) -> SmtpMailer | FileMailer:
     if settings.smtp_url:
-        return SmtpMailer(settings.smtp_url, settings.mail_from)
-    return FileMailer(settings.data_dir / "mail", settings.mail_from)
-
-
-class EmailChannel:
-    """Outbox channel: e-mails the recipient unless they turned this type off (the inbox keeps it)."""
-
-    def __init__(self, mailer: SmtpMailer | FileMailer, base_url: str) -> None:
-        self.mailer = mailer
-        self.base_url = base_url.rstrip("/")
-
-    def __call__(self, deps: Deps, message: ClaimedMessage, ctx: dict[str, Any]) -> None:
-        user = ctx.get("recipient")
-        if user is None or not user.email or message.type in user.email_opt_out:
-            return
-        title = str(message.payload.get("title", message.type))
-        body = str(message.payload.get("body", ""))
-        link = f"{self.base_url}/orders/{message.order_id}" if message.order_id else self.base_url
-        text = f"{body}\n\nSee your order: {link}\n"
-        html = (
-            f'<!doctype html><html><body style="font-family:sans-serif"><h1 style="font-size:18px">'
-            f'{escape(title)}</h1><p>{escape(body)}</p><p><a href="{escape(link)}">See your order</a></p>'
-            f"</body></html>"
+        return SmtpMailer(
+            settings.smtp_url, settings.mail_from, settings.smtp_timeout_seconds, settings.smtp_ca_file
         )
-        self.mailer.send(user.email, title, text, html)
+    return FileMailer(settings.data_dir / "mail", settings.mail_from)

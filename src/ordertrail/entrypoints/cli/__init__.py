@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from datetime import datetime
@@ -70,11 +71,16 @@ def worker() -> None:
 
     container = _container()
     stop = threading.Event()
+    # SIGTERM (systemd, Kubernetes) stops after the current steps; what is mid-flight is claimed
+    # again later, so even SIGKILL loses nothing.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     typer.echo("ordertrail worker started", err=True)
     try:
         worker_loop.run(container, stop)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        container.close()
 
 
 @app.command()
@@ -128,6 +134,21 @@ def users_create(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
     _echo_json(user_view(created.user, created.api_key))
+
+
+@users_app.command("login-link")
+def users_login_link(
+    email: Annotated[str, typer.Option(help="The user's e-mail address")],
+    next_path: Annotated[str | None, typer.Option("--next", help="Page to open after sign-in")] = None,
+) -> None:
+    """Print a one-time sign-in URL for the web pages (single use, valid 15 minutes)."""
+    from ordertrail.services.sign_in import issue_link
+
+    link = issue_link(_container().deps, email, next_path)
+    if link is None:
+        typer.echo(f"error: no user who can sign in to the pages has the e-mail {email!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(link.url)
 
 
 @app.command()

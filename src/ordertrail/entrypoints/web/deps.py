@@ -45,6 +45,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
 
 DepsT = Annotated[Deps, Depends(services)]
+ContainerT = Annotated[Container, Depends(container)]
 Actor = Annotated[User, Depends(current_user)]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (1-100).")]
 Cursor = Annotated[str | None, Query(max_length=200)]
