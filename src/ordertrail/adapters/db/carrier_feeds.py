@@ -133,7 +133,7 @@ class SqlCarrierPolls:
                 _S.tracking_number.is_not(None),
                 (_C.last_polled_at.is_(None)) | (_C.last_polled_at <= polled_before),
             )
-            .order_by(_C.last_polled_at.is_not(None), _C.last_polled_at, _S.id)
+            .order_by(_C.last_polled_at.is_not(None), _C.last_polled_at, _S.tracking_added_at, _S.id)
             .limit(limit)
         )
         return [
