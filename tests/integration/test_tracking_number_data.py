@@ -28,6 +28,13 @@ AMBIGUOUS: dict[str, tuple[frozenset[str], dict[str, str] | None]] = {
     "4201028200009261290113185417468510": (frozenset({"fedex", "usps"}), None),
 }
 
+# Listed as *invalid* for Amazon, yet twelve zeros pass both FedEx's and Purolator's 12-digit check:
+# the count of seven two-courier numbers is the six valid-list entries above plus this one.
+AMBIGUOUS_IN_INVALID_LISTS: dict[str, tuple[frozenset[str], dict[str, str] | None]] = {
+    "000000000000": (frozenset({"fedex", "purolator"}), {"CA": "purolator", "US": "fedex"}),
+}
+EVERY_AMBIGUOUS = {**AMBIGUOUS, **AMBIGUOUS_IN_INVALID_LISTS}
+
 # Invalid for the format it is listed under, valid under another format of the same courier.
 VALID_UNDER_ANOTHER_FORMAT = {("purolator", "331426749957"): "Purolator (12)"}
 
@@ -89,9 +96,16 @@ def test_exactly_the_known_numbers_are_valid_for_two_couriers() -> None:
     assert sum(ambiguous.values()) == 6
 
 
-@pytest.mark.parametrize("number", sorted(AMBIGUOUS))
+def test_seven_test_entries_fit_two_couriers_counting_one_from_an_invalid_list() -> None:
+    entries = [normalise(n) for _, _, n in VALID + INVALID if len(DIRECTORY.detect(n)) > 1]
+    print(f"{len(entries)} test entries ({len(set(entries))} distinct numbers) fit two couriers")
+    assert len(entries) == 7
+    assert set(entries) == set(EVERY_AMBIGUOUS)
+
+
+@pytest.mark.parametrize("number", sorted(EVERY_AMBIGUOUS))
 def test_without_context_an_ambiguous_number_names_both_candidates(number: str) -> None:
-    candidates, _ = AMBIGUOUS[number]
+    candidates, _ = EVERY_AMBIGUOUS[number]
     problem = DIRECTORY.resolve(number).problem
     assert problem is not None
     assert (problem.field, problem.code) == ("carrier", "ambiguous_carrier")
@@ -100,16 +114,16 @@ def test_without_context_an_ambiguous_number_names_both_candidates(number: str) 
         assert f"({slug})" in problem.message
 
 
-@pytest.mark.parametrize("number", sorted(AMBIGUOUS))
+@pytest.mark.parametrize("number", sorted(EVERY_AMBIGUOUS))
 def test_the_sellers_carrier_history_settles_an_ambiguous_number(number: str) -> None:
-    for slug in AMBIGUOUS[number][0]:
+    for slug in EVERY_AMBIGUOUS[number][0]:
         resolution = DIRECTORY.resolve(number, seller_carriers=frozenset({slug, "ups"}))
         assert (resolution.carrier, resolution.settled_by) == (slug, SettledBy.SELLER_HISTORY)
 
 
-@pytest.mark.parametrize("number", sorted(AMBIGUOUS))
+@pytest.mark.parametrize("number", sorted(EVERY_AMBIGUOUS))
 def test_the_destination_country_settles_an_ambiguous_number_when_the_candidates_differ(number: str) -> None:
-    _, by_destination = AMBIGUOUS[number]
+    _, by_destination = EVERY_AMBIGUOUS[number]
     if by_destination is None:
         problem = DIRECTORY.resolve(number, destination_country="US").problem
         assert problem is not None and problem.code == "ambiguous_carrier"
