@@ -51,5 +51,13 @@ class Forbidden(DomainError):
     """Authenticated, but this role may not do this (HTTP 403)."""
 
 
+class TooLarge(DomainError):
+    """An upload went past its size limit; it was cut off there and nothing was kept (HTTP 413)."""
+
+
+class UnsupportedMediaType(DomainError):
+    """The content is not of a type accepted here, whatever it claimed to be (HTTP 415)."""
+
+
 class Unauthenticated(DomainError):
     """No valid credentials (HTTP 401)."""

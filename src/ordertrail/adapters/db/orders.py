@@ -7,10 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
+from ordertrail.adapters.db.driver import Values, execute_many
 from ordertrail.adapters.db.rows import decode_cursor, encode_cursor
-from ordertrail.adapters.db.tables import order_items, orders, shipments, users
+from ordertrail.adapters.db.tables import order_items, orders, users
+from ordertrail.adapters.db.tables_cases import cases
+from ordertrail.domain.cases import OPEN_STATUSES
 from ordertrail.domain.orders import LineItem, Order
 from ordertrail.domain.statuses import OrderStatus, Role, ShipmentStatus
 from ordertrail.domain.users import User
@@ -200,38 +203,48 @@ class SqlOrders:
         )
 
     def set_statuses(self, changes: Sequence[tuple[str, OrderStatus, datetime | None]], at: datetime) -> None:
-        stmt = (
-            update(orders)
-            .where(orders.c.id == bindparam("oid"))
-            .values(status=bindparam("st"), delivered_at=bindparam("dl"), updated_at=at)
+        v = Values(self.c)
+        execute_many(
+            self.c,
+            "UPDATE orders SET status = ?, delivered_at = ?, updated_at = ? WHERE id = ?",
+            [(st.value, v.dt(dl), v.dt(at), oid) for oid, st, dl in changes],
         )
-        self.c.execute(stmt, [{"oid": oid, "st": st.value, "dl": dl} for oid, st, dl in changes])
 
     def status_inputs(self, order_ids: Sequence[str]) -> dict[str, OrderStatusInputs]:
-        rows = self.c.execute(select(orders.c.id, orders.c.status).where(orders.c.id.in_(order_ids))).all()
+        """What order statuses are derived from; read through the driver, as ingest calls it per batch."""
+        v = Values(self.c)
+        marks = ", ".join([v.placeholder] * len(order_ids))
+        ids = tuple(order_ids)
+        rows = self.c.exec_driver_sql(f"SELECT id, status FROM orders WHERE id IN ({marks})", ids).all()
         ships: dict[str, list[ShipmentFacts]] = defaultdict(list)
         partial: set[str] = set()
-        q = select(shipments.c.order_id, shipments.c.status, shipments.c.delivered_at, shipments.c["items"]).where(
-            shipments.c.order_id.in_(order_ids)
-        )
-        for r in self.c.execute(q):
-            carried = [(sku, int(n)) for sku, n in r.items] if r.items is not None else None
+        q = f"SELECT order_id, status, delivered_at, items FROM shipments WHERE order_id IN ({marks})"
+        for order_id, status, delivered_at, raw_items in self.c.exec_driver_sql(q, ids):
+            carried = v.read_json(raw_items)
             if carried is not None:
-                partial.add(r.order_id)
-            ships[r.order_id].append(ShipmentFacts(ShipmentStatus(r.status), r.delivered_at, carried))
+                partial.add(order_id)
+                carried = [(sku, int(n)) for sku, n in carried]
+            ships[order_id].append(ShipmentFacts(ShipmentStatus(status), v.read_dt(delivered_at), carried))
         # Line items matter only to tell whether partial shipments cover the order.
         items = self._items(sorted(partial)) if partial else {}
         open_cases = self._orders_with_open_cases(order_ids)
         return {
-            r.id: OrderStatusInputs(
-                status=OrderStatus(r.status),
-                cancelled=r.status == OrderStatus.CANCELLED,
-                items=items.get(r.id, []),
-                has_open_case=r.id in open_cases,
-                shipments=ships.get(r.id, []),
+            oid: OrderStatusInputs(
+                status=OrderStatus(status),
+                cancelled=status == OrderStatus.CANCELLED,
+                items=items.get(oid, []),
+                has_open_case=oid in open_cases,
+                shipments=ships.get(oid, []),
             )
-            for r in rows
+            for oid, status in rows
         }
 
     def _orders_with_open_cases(self, order_ids: Sequence[str]) -> set[str]:
-        return set()
+        if not order_ids:
+            return set()
+        q = (
+            select(cases.c.order_id)
+            .where(cases.c.order_id.in_(order_ids), cases.c.status.in_(sorted(OPEN_STATUSES)))
+            .distinct()
+        )
+        return {r.order_id for r in self.c.execute(q)}

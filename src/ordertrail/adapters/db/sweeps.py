@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, literal, select, update
+from sqlalchemy import Connection, exists, insert, literal, select, update
 
 from ordertrail.adapters.db.tables import order_status_history, orders
+from ordertrail.adapters.db.tables_cases import cases
+from ordertrail.domain.cases import OPEN_STATUSES
 
 
 class SqlSweeps:
@@ -15,7 +17,10 @@ class SqlSweeps:
 
     def complete_delivered_orders(self, now: datetime, delivered_before: datetime) -> int:
         due = select(orders.c.id).where(
-            orders.c.status == "delivered", orders.c.delivered_at <= delivered_before
+            orders.c.status == "delivered",
+            orders.c.delivered_at <= delivered_before,
+            # An order with an open case stays open until the case closes.
+            ~exists().where(cases.c.order_id == orders.c.id, cases.c.status.in_(sorted(OPEN_STATUSES))),
         )
         ids = [r.id for r in self.c.execute(due)]
         if not ids:

@@ -16,7 +16,9 @@ from ordertrail.domain.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    TooLarge,
     Unauthenticated,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from ordertrail.entrypoints.web.json import dumps
@@ -117,6 +119,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def on_forbidden(_: Request, exc: Forbidden) -> Response:
         return problem(403, exc.detail)
+
+    @app.exception_handler(TooLarge)
+    async def on_too_large(_: Request, exc: TooLarge) -> Response:
+        return problem(413, exc.detail, code="too_large")
+
+    @app.exception_handler(UnsupportedMediaType)
+    async def on_unsupported_type(_: Request, exc: UnsupportedMediaType) -> Response:
+        return problem(415, exc.detail, code="unsupported_media_type")
 
     @app.exception_handler(Unauthenticated)
     async def on_unauthenticated(_: Request, exc: Unauthenticated) -> Response:
