@@ -37,6 +37,7 @@ from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
 from ordertrail.services.ingest import EventInput, ingest_events
+from ordertrail.services.ports import UnitOfWork
 from ordertrail.services.ports_carriers import NewPayload, ParsedDelivery, WebhookProvider
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,8 @@ def _parse(provider: WebhookProvider, body: bytes) -> ParsedDelivery:
         raise ValidationFailed.one("body", "invalid_payload", str(exc)) from None
 
 
-def _carrier(deps: Deps, parsed: ParsedDelivery) -> str | None:
-    with deps.uow() as uow:
-        refs = uow.shipments.by_tracking_numbers([_normalise(parsed.tracking_number)])
+def _carrier(uow: UnitOfWork, parsed: ParsedDelivery) -> str | None:
+    refs = uow.shipments.by_tracking_numbers([_normalise(parsed.tracking_number)])
     candidates = [shipment for refs_of in refs.values() for shipment, _, _ in refs_of]
     if not candidates:
         return None
@@ -121,6 +121,7 @@ def receive_webhook(
                 unknown_codes=list(parsed.unknown_codes),
             )
         )
+        carrier = _carrier(uow, parsed) if parsed.events else None
         uow.commit()
     outcome = WebhookOutcome(payload_id, replayed=not stored)
     if stored and parsed.unknown_codes:
@@ -135,7 +136,6 @@ def receive_webhook(
         )
     if not parsed.events:
         return outcome
-    carrier = _carrier(deps, parsed)
     inputs = [
         (i, replace(EventInput.from_scan(event), carrier=carrier)) for i, event in enumerate(parsed.events)
     ]
