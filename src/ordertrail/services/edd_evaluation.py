@@ -28,8 +28,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from ordertrail.domain.eta.estimator import CalendarSource, DeliveryWindow, EtaModel, LaneContext, Milestone
+from ordertrail.domain.eta.estimator import CalendarSource, EtaModel
 from ordertrail.domain.eta.fitting import FitConfig, ShipmentHistory, calibrate, fit
+from ordertrail.domain.eta.lanes import LaneContext
+from ordertrail.domain.eta.windows import DeliveryWindow, Milestone
 
 Progress = Callable[[str, int, int], None]
 CHECKOUT, HANDOVER = "checkout", "handover"
@@ -158,7 +160,10 @@ class LaneQuantileBaseline:
             if h.delivered_on is None or h.handed_over_on is None:
                 continue  # a plain empirical table only knows finished orders
             lane = f"{h.ctx.origin_region}>{h.ctx.destination_region}"
-            for table, days in ((total, (h.delivered_on - h.placed_on).days), (transit, (h.delivered_on - h.handed_over_on).days)):
+            for table, days in (
+                (total, (h.delivered_on - h.placed_on).days),
+                (transit, (h.delivered_on - h.handed_over_on).days),
+            ):
                 table.setdefault(lane, []).append(days)
                 table.setdefault("*", []).append(days)
         for table in (total, transit):
@@ -208,7 +213,9 @@ class _Tally:
     width: int = 0
     has_interval: bool = True
 
-    def add(self, order: EvaluationOrder, promise: date, point: date, interval: tuple[date, date] | None) -> None:
+    def add(
+        self, order: EvaluationOrder, promise: date, point: date, interval: tuple[date, date] | None
+    ) -> None:
         delivered = order.delivered_on
         self.n += 1
         self.promised += (promise - order.placed_on).days
@@ -239,7 +246,10 @@ class _Tally:
 
 
 def fit_from_records(
-    histories: Sequence[ShipmentHistory], as_of: date, calendars: CalendarSource, config: FitConfig | None = None
+    histories: Sequence[ShipmentHistory],
+    as_of: date,
+    calendars: CalendarSource,
+    config: FitConfig | None = None,
 ) -> EtaModel:
     """Fit on all but the most recent weeks, calibrate on those weeks: the production recipe for
     `edd fit` (the service's history or a CSV export). Records must be as known at `as_of`."""
@@ -277,7 +287,9 @@ def evaluate(
         if i % 500 == 0:
             report("score", i, total)
     report("score", total, total)
-    models = {m: {c: tallies[(m, c)].metrics() for c in (CHECKOUT, HANDOVER) if tallies[(m, c)].n} for m in MODELS}
+    models = {
+        m: {c: tallies[(m, c)].metrics() for c in (CHECKOUT, HANDOVER) if tallies[(m, c)].n} for m in MODELS
+    }
     counts = {
         "train_orders": len(parts.train),
         "train_open_at_cutoff": sum(1 for h in parts.train if h.delivered_on is None),
@@ -289,7 +301,12 @@ def evaluate(
     return EvaluationResult(protocol, models, counts)
 
 
-def _score(order: EvaluationOrder, model: EtaModel, baseline: LaneQuantileBaseline, tallies: dict[tuple[str, str], _Tally]) -> None:
+def _score(
+    order: EvaluationOrder,
+    model: EtaModel,
+    baseline: LaneQuantileBaseline,
+    tallies: dict[tuple[str, str], _Tally],
+) -> None:
     ctx = order.context()
     if order.marketplace_estimate is not None:
         est = order.marketplace_estimate

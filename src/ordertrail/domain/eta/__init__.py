@@ -1,0 +1,45 @@
+"""Estimated delivery (DESIGN.md §4): business-day calendars, learned per-lane distributions,
+calibrated promises and re-estimation after every scan. Pure: standard library only."""
+
+from ordertrail.domain.eta.calendar import MONDAY_TO_FRIDAY, MONDAY_TO_SATURDAY, BusinessCalendar
+from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel, FixedCalendars
+from ordertrail.domain.eta.fitting import (
+    Defaults,
+    FitConfig,
+    LeakageError,
+    ShipmentHistory,
+    calibrate,
+    default_model,
+    fit,
+)
+from ordertrail.domain.eta.lanes import LaneContext
+from ordertrail.domain.eta.windows import (
+    DateDistribution,
+    DeliveryWindow,
+    Milestone,
+    PromisePolicy,
+    milestone_for_status,
+)
+
+__all__ = [
+    "MONDAY_TO_FRIDAY",
+    "MONDAY_TO_SATURDAY",
+    "BusinessCalendar",
+    "CalendarSource",
+    "Calibration",
+    "DateDistribution",
+    "Defaults",
+    "DeliveryWindow",
+    "EtaModel",
+    "FitConfig",
+    "FixedCalendars",
+    "LaneContext",
+    "LeakageError",
+    "Milestone",
+    "PromisePolicy",
+    "ShipmentHistory",
+    "calibrate",
+    "default_model",
+    "fit",
+    "milestone_for_status",
+]

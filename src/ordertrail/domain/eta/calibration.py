@@ -1,0 +1,236 @@
+"""Conformal calibration of predicted delivery-date distributions.
+
+The conformity score of a delivered parcel is where its actual date fell in the distribution the
+model predicted for it (its probability integral transform, PIT). On a calibration window the model
+never saw, the quantiles of those scores say which *levels* of the predicted distribution really
+hold 10%, 50%, 90% of parcels: if the network has slowed, actual dates sit high in the predicted
+distributions and the calibrated 90% level becomes, say, the 97% one. This is distributional
+conformal prediction (Chernozhukov, Wuthrich & Zhu 2021); it corrects location and spread at once
+with no refit of the lane statistics.
+
+Dates are discrete, so a parcel has two scores: F(y-1) (the largest level whose quantile date is
+still before y) and F(y). Upper endpoints are calibrated on the former (y <= q(m) iff F(y-1) < m)
+and lower endpoints on the latter (y >= q(m) iff F(y) >= m); that keeps interval coverage at the
+nominal rate instead of drifting up by half a day per endpoint.
+
+Two departures from textbook split conformal, both because the calibration window is the most
+recent past and the network drifts:
+* scores are weighted by recency (half-life in days) so the latest weeks dominate;
+* parcels not yet delivered at the calibration cut-off are right-censored scores ("above F(c)")
+  and enter a weighted Kaplan-Meier estimate instead of being dropped, which would hide slow
+  parcels exactly when the network slows down.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Levels at which each calibration map is tabulated; other levels are interpolated.
+GRID: tuple[float, ...] = tuple(round(0.01 * i, 2) for i in range(1, 100))
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    value: float  # the score, or its lower bound when censored
+    weight: float
+    censored: bool = False
+
+
+def weighted_km_quantiles(scores: Iterable[Score], levels: Sequence[float]) -> list[float]:
+    """Quantiles of the score distribution at `levels`, by weighted Kaplan-Meier.
+
+    The returned value q for level t is the smallest score whose estimated CDF reaches t, nudged up
+    by a hair so that `score < q` holds for that score itself. Mass left undetermined by censoring
+    at the top is spread uniformly between the last observed score and 1, which keeps the map
+    monotone and ends it at 1.
+    """
+    items = sorted(scores, key=lambda s: (s.value, s.censored))
+    total = sum(s.weight for s in items)
+    if total <= 0:
+        return list(levels)
+    points: list[tuple[float, float]] = []  # (score, CDF after it)
+    at_risk = total
+    surviving = 1.0
+    i = 0
+    n = len(items)
+    while i < n:
+        value = items[i].value
+        events = 0.0
+        leaving = 0.0
+        while i < n and items[i].value == value:
+            if not items[i].censored:
+                events += items[i].weight
+            leaving += items[i].weight
+            i += 1
+        if events > 0 and at_risk > 0:
+            surviving *= 1.0 - events / at_risk
+            points.append((value, 1.0 - surviving))
+        at_risk -= leaving
+    out: list[float] = []
+    last_value = points[-1][0] if points else 0.0
+    last_cdf = points[-1][1] if points else 0.0
+    j = 0
+    for level in sorted(levels):
+        while j < len(points) and points[j][1] < level - 1e-12:
+            j += 1
+        if j < len(points):
+            out.append(min(1.0, points[j][0] + 1e-9))
+        else:
+            # Beyond what the uncensored scores determine: uniform between the last score and 1.
+            share = (level - last_cdf) / (1.0 - last_cdf) if last_cdf < 1.0 else 1.0
+            out.append(min(1.0, last_value + share * (1.0 - last_value)))
+    order = sorted(range(len(levels)), key=lambda k: levels[k])
+    result = [0.0] * len(levels)
+    for rank, k in enumerate(order):
+        result[k] = out[rank]
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMap:
+    """Calibrated level for each nominal level, for upper ends (`upper`) and lower ends (`lower`).
+
+    `upper[i]` is the level m whose predicted quantile date is on or after the actual date for a
+    share GRID[i] of calibration parcels; `lower[i]` the level whose date is on or before the actual
+    date for a share 1 - GRID[i].
+    """
+
+    upper: tuple[float, ...]
+    lower: tuple[float, ...]
+    weight: float = 0.0  # effective calibration weight behind the map (0 for the identity)
+
+    @classmethod
+    def identity(cls) -> LevelMap:
+        return cls(GRID, GRID, 0.0)
+
+    def upper_level(self, nominal: float) -> float:
+        return _interpolate(self.upper, nominal)
+
+    def lower_level(self, nominal: float) -> float:
+        return _interpolate(self.lower, nominal)
+
+    def blend(self, parent: LevelMap, strength: float) -> LevelMap:
+        """Shrink towards `parent` by weight/(weight + strength), for groups with few parcels."""
+        if strength <= 0:
+            return self
+        w = self.weight / (self.weight + strength) if self.weight > 0 else 0.0
+        return LevelMap(
+            tuple(w * a + (1 - w) * b for a, b in zip(self.upper, parent.upper, strict=True)),
+            tuple(w * a + (1 - w) * b for a, b in zip(self.lower, parent.lower, strict=True)),
+            self.weight,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "upper": [round(x, 6) for x in self.upper],
+            "lower": [round(x, 6) for x in self.lower],
+            "weight": round(self.weight, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> LevelMap:
+        upper, lower, weight = data["upper"], data["lower"], data.get("weight", 0.0)
+        if not isinstance(upper, list) or not isinstance(lower, list) or not isinstance(weight, int | float):
+            raise ValueError("a level map needs 'upper' and 'lower' lists")
+        if len(upper) != len(GRID) or len(lower) != len(GRID):
+            raise ValueError(f"a level map has {len(GRID)} levels")
+        return cls(tuple(map(float, upper)), tuple(map(float, lower)), float(weight))
+
+
+def level_map(upper_scores: Sequence[Score], lower_scores: Sequence[Score]) -> LevelMap:
+    upper = weighted_km_quantiles(upper_scores, GRID)
+    lower = weighted_km_quantiles(lower_scores, GRID)
+    weights = [s.weight for s in upper_scores]
+    # Kish's effective sample size: recency weights make 5,000 parcels worth far fewer.
+    ess = (sum(weights) ** 2 / sum(w * w for w in weights)) if weights else 0.0
+    return LevelMap(_monotone(upper), _monotone(lower), ess)
+
+
+def _monotone(values: Sequence[float]) -> tuple[float, ...]:
+    out: list[float] = []
+    high = 0.0
+    for v in values:
+        high = max(high, min(1.0, v))
+        out.append(high)
+    return tuple(out)
+
+
+def _interpolate(table: Sequence[float], nominal: float) -> float:
+    if nominal <= GRID[0]:
+        return table[0] * nominal / GRID[0]
+    if nominal >= GRID[-1]:
+        return table[-1] + (1.0 - table[-1]) * (nominal - GRID[-1]) / (1.0 - GRID[-1])
+    position = (nominal - GRID[0]) / 0.01
+    i = min(math.floor(position), len(GRID) - 2)
+    frac = position - i
+    return table[i] * (1 - frac) + table[i + 1] * frac
+
+
+class PaceEstimator:
+    """How much faster or slower each group's parcels move now than the fitted hazards say.
+
+    Recalibrates a stage's hazards by one exponent per group, h' = 1 - (1 - h) ** theta (a
+    proportional-hazards shift on the complementary log-log scale): theta < 1 slows every day of
+    the stage down, theta > 1 speeds it up. Each at-risk day of each calibration parcel counts,
+    weighted by how recent *that day* is, so a network slow-down shows in the last weeks' days at
+    once, long before the parcels it delays are delivered and can be scored.
+    """
+
+    def __init__(self) -> None:
+        # group -> {rounded hazard: [weight of days with an event, weight of days without]}
+        self._bins: dict[str, dict[float, list[float]]] = {}
+
+    def add(self, group: str, hazard: float, event: bool, weight: float) -> None:
+        if weight <= 0.0 or not 0.0 < hazard < 1.0:
+            return
+        bins = self._bins.setdefault(group, {})
+        cell = bins.get(key := round(hazard, 3))
+        if cell is None:
+            cell = bins[key] = [0.0, 0.0]
+        cell[0 if event else 1] += weight
+
+    def groups(self) -> list[str]:
+        return sorted(self._bins)
+
+    def events(self, group: str) -> float:
+        return sum(c[0] for c in self._bins.get(group, {}).values())
+
+    def theta(self, group: str, prior_theta: float = 1.0, prior_events: float = 0.0) -> float:
+        """Maximum-likelihood exponent, shrunk towards `prior_theta` (on the log scale) as if that
+        prior had been seen over `prior_events` delivery events."""
+        bins = self._bins.get(group)
+        if not bins:
+            return prior_theta
+        cells = [(math.log1p(-h), ev, no) for h, (ev, no) in bins.items()]
+        n_events = sum(ev for _, ev, _ in cells)
+        if n_events <= 0.0:
+            return prior_theta
+
+        def slope(log_theta: float) -> float:
+            theta = math.exp(log_theta)
+            total = 0.0
+            for log_survive, ev, no in cells:
+                survive = math.exp(theta * log_survive)
+                # d/dtheta of ev*log(1 - S^theta) + no*theta*log(S), with S = 1 - h.
+                total += no * log_survive - ev * survive * log_survive / max(1.0 - survive, 1e-12)
+            return total * theta
+
+        low, high = math.log(0.05), math.log(20.0)
+        for _ in range(40):
+            mid = (low + high) / 2
+            if slope(mid) > 0:
+                low = mid
+            else:
+                high = mid
+        log_mle = (low + high) / 2
+        w = n_events / (n_events + prior_events) if prior_events > 0 else 1.0
+        return math.exp(w * log_mle + (1 - w) * math.log(prior_theta))
+
+
+def paced(hazard: Sequence[float], theta: float) -> list[float]:
+    if theta == 1.0:
+        return list(hazard)
+    out = [1.0 - (1.0 - h) ** theta if h < 1.0 else 1.0 for h in hazard]
+    return out
