@@ -34,7 +34,7 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
 
 
-def _checked(chunks: Iterable[bytes], limit: int, found: list[str]) -> Iterator[bytes]:
+def checked_upload(chunks: Iterable[bytes], limit: int, found: list[str]) -> Iterator[bytes]:
     """Pass the bytes through once their type is known, and stop them at the limit."""
     source = iter(chunks)
     head = b""
@@ -71,7 +71,7 @@ def add_attachment(deps: Deps, actor: User, case_id: str, upload: IncomingFile) 
     attachment_id = new_id("att")
     key = f"{case.id}/{attachment_id}"
     found: list[str] = []
-    stored = store.put(key, _checked(upload.chunks(), policy.max_evidence_bytes, found))
+    stored = store.put(key, checked_upload(upload.chunks(), policy.max_evidence_bytes, found))
     try:
         with deps.uow() as uow:
             case, party = load_case(uow, actor, case_id, for_update=True)
