@@ -261,6 +261,25 @@ def fit_from_records(
     return calibrate(model, recent, as_of, config) if recent else model
 
 
+def learn(
+    parts: SplitOrders,
+    protocol: Protocol,
+    calendars: CalendarSource,
+    config: FitConfig | None = None,
+    progress: Progress | None = None,
+) -> tuple[EtaModel, LaneQuantileBaseline]:
+    """The two learned models, from the train and calibration parts only (never `parts.test`)."""
+    config = config or FitConfig()
+    report = progress or (lambda stage, done, total: None)
+    report("fit", 0, 1)
+    model = fit(parts.train, protocol.train.end, calendars, config)
+    report("fit", 1, 1)
+    report("calibrate", 0, 1)
+    model = calibrate(model, parts.calibration, protocol.calibrate.end, config)
+    report("calibrate", 1, 1)
+    return model, LaneQuantileBaseline(parts.baseline)
+
+
 def evaluate(
     loaded: Loaded,
     protocol: Protocol,
@@ -273,13 +292,7 @@ def evaluate(
     report("split", 0, 1)
     parts = split(loaded.orders, protocol)
     report("split", 1, 1)
-    report("fit", 0, 1)
-    model = fit(parts.train, protocol.train.end, calendars, config)
-    report("fit", 1, 1)
-    report("calibrate", 0, 1)
-    model = calibrate(model, parts.calibration, protocol.calibrate.end, config)
-    report("calibrate", 1, 1)
-    baseline = LaneQuantileBaseline(parts.baseline)
+    model, baseline = learn(parts, protocol, calendars, config, report)
     tallies = {(m, c): _Tally() for m in MODELS for c in (CHECKOUT, HANDOVER)}
     total = len(parts.test)
     for i, order in enumerate(parts.test):
@@ -298,7 +311,13 @@ def evaluate(
         "test_orders": total,
         "dropped_rows": loaded.dropped,
     }
-    return EvaluationResult(protocol, models, counts)
+    settings: dict[str, object] = {
+        "promise_on_time_target": config.policy.promise_on_time,
+        "interval": list(config.policy.interval),
+        "fit_as_of": protocol.train.end.isoformat(),
+        "calibration_as_of": protocol.calibrate.end.isoformat(),
+    }
+    return EvaluationResult(protocol, models, counts, settings)
 
 
 def _score(
