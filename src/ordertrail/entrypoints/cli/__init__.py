@@ -111,7 +111,10 @@ def sweep(
         if at.tzinfo is None:
             typer.echo("--now needs an offset or Z", err=True)
             raise typer.Exit(2)
-    results = run_all(container.deps, at)
+    try:
+        results = run_all(container.deps, at)
+    finally:
+        container.close()
     for name, counts in results.items():
         typer.echo(f"{name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "nothing"))
 
@@ -144,7 +147,11 @@ def users_login_link(
     """Print a one-time sign-in URL for the web pages (single use, valid 15 minutes)."""
     from ordertrail.services.sign_in import issue_link
 
-    link = issue_link(_container().deps, email, next_path)
+    container = _container()
+    try:
+        link = issue_link(container.deps, email, next_path)
+    finally:
+        container.close()
     if link is None:
         typer.echo(f"error: no user who can sign in to the pages has the e-mail {email!r}", err=True)
         raise typer.Exit(2)
