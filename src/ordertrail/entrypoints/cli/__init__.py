@@ -48,28 +48,40 @@ def serve(
     """Run the API, the pages and (unless --no-worker) the in-process worker."""
     import uvicorn
 
+    from ordertrail.entrypoints import logs
     from ordertrail.entrypoints.web.app import create_app
 
     container = _container()
+    logs.configure(container.settings.log_level)
     if workers > 1:
         if container.engine.dialect.name == "sqlite":
             typer.echo("More than one API process needs PostgreSQL (ORDERTRAIL_DATABASE_URL).", err=True)
             raise typer.Exit(2)
         uvicorn.run(
-            "ordertrail.entrypoints.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
+            "ordertrail.entrypoints.web.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
         )
         return
     run_worker = not no_worker and container.settings.in_process_worker
     typer.echo(f"ordertrail listening on http://{host}:{port} (database: {container.engine.dialect.name})")
-    uvicorn.run(create_app(container, run_worker=run_worker), host=host, port=port, log_level="warning")
+    # log_config=None keeps the JSON logging set up above; the app writes its own request log.
+    uvicorn.run(
+        create_app(container, run_worker=run_worker), host=host, port=port, log_config=None, access_log=False
+    )
 
 
 @app.command()
 def worker() -> None:
     """Deliver the outbox and run the sweeps, as a process of its own."""
+    from ordertrail.entrypoints import logs
     from ordertrail.entrypoints import worker as worker_loop
 
     container = _container()
+    logs.configure(container.settings.log_level)
     stop = threading.Event()
     # SIGTERM (systemd, Kubernetes) stops after the current steps; what is mid-flight is claimed
     # again later, so even SIGKILL loses nothing.
