@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core (npm) checks every page's accessibility in the browser tests; kept out of git.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test test-sqlite test-postgres lint bench setup clean
 
@@ -12,24 +14,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(AXE):
+	npm install --prefix .cache/axe --no-audit --no-fund --silent axe-core@4.14.1
+
+setup: $(STAMP) $(AXE)
 
 run: $(STAMP)
 	$(BIN)/ordertrail demo --serve
 
 # The whole suite on SQLite, then on PostgreSQL when a server answers at 127.0.0.1:5432
 # (CI sets ORDERTRAIL_REQUIRE_POSTGRES=1 so that a missing server fails instead of skipping).
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		ORDERTRAIL_TEST_DATABASE=postgresql $(BIN)/python -m pytest; \
 	elif [ -n "$$ORDERTRAIL_REQUIRE_POSTGRES" ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; \
 	else echo "PostgreSQL not reachable: suite ran on SQLite only (make test-postgres to insist)"; fi
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(AXE)
 	ORDERTRAIL_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 
 lint: $(STAMP)

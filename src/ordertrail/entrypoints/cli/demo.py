@@ -15,6 +15,7 @@ from ordertrail.services import simulator
 from ordertrail.services.orders import PlaceOrder, place_order
 from ordertrail.services.outbox import drain
 from ordertrail.services.shipments import add_shipment
+from ordertrail.services.sign_in import issue_link
 from ordertrail.services.users import create_user
 
 ADDRESSES = [
@@ -113,6 +114,13 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
     typer.echo(f"  curl -s {base}/v1/notifications -H 'Authorization: Bearer {buyers[0].api_key}'")
     typer.echo(f"  curl -s {base}/v1/track/{parcels[0][0]}")
     typer.echo(f"  open {base}/track/{parcels[0][0]}")
+    typer.echo("")
+    typer.echo("Sign in to the web pages (each link works once, for 15 minutes;")
+    typer.echo("`ordertrail users login-link --email E` prints a new one):")
+    for label, who in (("buyer  ", buyers[0]), ("seller ", seller), ("support", support)):
+        link = issue_link(deps, who.user.email or "")
+        if link is not None:
+            typer.echo(f"  {label} {who.user.name}: {base}/login/{link.url.rsplit('/login/', 1)[1]}")
     if not serve_after:
         return
 

@@ -1,0 +1,194 @@
+"""What buyers, sellers and the public do on the pages, in real Chromium, each page checked by axe-core
+and photographed at phone and desktop width into docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from ordertrail.bootstrap import Container
+from ordertrail.domain.events import ProofOfDelivery
+from ordertrail.domain.statuses import ShipmentStatus as S
+from tests.conftest import FixedClock
+from tests.e2e.browser.conftest import sign_in_link
+from tests.e2e.browser.story import MEMPHIS, MOUNTAIN_VIEW, NEWARK, UPS, UPS2, Shop, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def in_transit_parcel(shop: Shop, clock: FixedClock) -> Any:
+    order = shop.order(
+        ("LAMP-RGB", "Sunset projection lamp", 1, 3299), ("MUG-01", "Enamel camping mug", 2, 1450)
+    )
+    shop.ship(order, UPS)
+    clock.advance(days=1)
+    shop.scan(UPS, "2026-11-27T09:05:00-05:00", S.INFO_RECEIVED, "Shipment information sent to UPS", NEWARK)
+    shop.scan(UPS, "2026-11-27T18:40:00-05:00", S.IN_TRANSIT, "Picked up", NEWARK)
+    shop.scan(UPS, "2026-11-28T06:15:00-06:00", S.IN_TRANSIT, "Arrived at facility", MEMPHIS)
+    shop.scan(
+        UPS, "2026-11-28T09:50:00-06:00", S.DELAYED, "Weather delay: severe storms in the area", MEMPHIS
+    )
+    return order
+
+
+def test_a_buyer_signs_in_by_link_and_sees_a_new_carrier_scan_appear_live(
+    people: Any, container: Container, clock: FixedClock
+) -> None:
+    shop = Shop.open(container)
+    order = in_transit_parcel(shop, clock)
+    delivered = shop.order(("CASE-IP15", "Glitter phone case", 1, 1299))
+    shop.ship(delivered, UPS2)
+    shop.scan(UPS2, "2026-11-27T08:00:00-05:00", S.IN_TRANSIT, "Picked up", NEWARK)
+    shop.scan(
+        UPS2,
+        "2026-11-28T14:12:00-08:00",
+        S.DELIVERED,
+        "Delivered, signed for at the front desk",
+        MOUNTAIN_VIEW,
+        ProofOfDelivery("signature", signed_by="A. SOUZA"),
+    )
+    waiting = shop.order(("SERUM-30", "Vitamin C serum 30 ml", 1, 2450))
+    shop.deliver_notifications()
+
+    ana = people("buyer")
+    ana.goto("/login")
+    ana.snap("sign-in")
+    ana.page.get_by_label("E-mail address").fill("ana@buyer.example")
+    ana.page.get_by_role("button", name="E-mail me a sign-in link").click()
+    expect(ana.page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    ana.snap("sign-in-link-sent")
+    ana.page.goto(sign_in_link(container, "ana@buyer.example"))
+    ana.snap("sign-in-confirm")
+    ana.page.get_by_role("button", name="Sign in").click()
+    expect(ana.page).to_have_url(re.compile(r"/orders$"))
+    expect(ana.page.get_by_role("heading", name="Your orders")).to_be_visible()
+    ana.snap("buyer-orders")
+
+    ana.page.get_by_role("link", name="Sunset projection lamp and 1 more").click()
+    expect(ana.page.get_by_role("heading", name=f"Order {order.id}")).to_be_visible()
+    timeline = ana.page.locator("#tracking")
+    expect(timeline.locator(".event-latest .event-desc")).to_have_text(
+        "Weather delay: severe storms in the area"
+    )
+    expect(ana.page.locator(".banner")).to_contain_text("The carrier reports a delay")
+    for shown in (
+        "Enamel camping mug",
+        "$",
+        "1600 Amphitheatre Pkwy",
+        "Promised delivery",
+        "Expected delivery",
+    ):
+        if shown != "$":
+            expect(ana.page.locator("main")).to_contain_text(shown)
+    expect(ana.page.locator("main")).to_contain_text("Sat 28 Nov, 09:50 UTC−6")
+    ana.snap("buyer-order")
+
+    # The page stays open; the carrier's next scan arrives through the API's ingestion path.
+    shop.scan(
+        UPS, "2026-11-29T07:30:00-08:00", S.IN_TRANSIT, "Arrived at destination facility", MOUNTAIN_VIEW
+    )
+    expect(timeline.locator(".event-latest .event-desc")).to_have_text("Arrived at destination facility")
+    expect(timeline.locator(".event-latest")).to_contain_text("Mountain View, CA, US")
+    expect(ana.page.locator("#live-status")).to_contain_text("Arrived at destination facility")
+    shop.scan(UPS, "2026-11-30T08:02:00-08:00", S.OUT_FOR_DELIVERY, "On vehicle for delivery", MOUNTAIN_VIEW)
+    expect(timeline.locator(".event-latest .event-status")).to_have_text("Out for delivery")
+    expect(timeline.locator('[aria-current="step"]')).to_contain_text("Out for delivery")
+    assert ana.page.evaluate("performance.getEntriesByType('navigation').length") == 1  # never reloaded
+
+    ana.goto(f"/orders/{delivered.id}")
+    expect(ana.page.locator(".proof")).to_contain_text("Signed for by A. SOUZA")
+    ana.snap("buyer-order-delivered")
+
+    ana.goto(f"/orders/{waiting.id}")
+    ana.page.get_by_role("link", name="Change address").click()
+    ana.page.get_by_label("Postal code").fill("10001")
+    ana.page.get_by_role("button", name="Save the new address").click()
+    expect(ana.page.locator("#f-postal_code-error")).to_contain_text("does not belong to CA")
+    expect(ana.page.get_by_label("Postal code")).to_have_attribute("aria-invalid", "true")
+    ana.snap("buyer-address-correction")
+    ana.page.get_by_label("Street address").fill("1 Infinite Loop")
+    ana.page.get_by_label("City").fill("Cupertino")
+    ana.page.get_by_label("Postal code").fill("95014")
+    ana.page.get_by_role("button", name="Save the new address").click()
+    expect(ana.page.get_by_role("status").first).to_contain_text("Your new address is saved")
+
+    ana.page.get_by_role("link", name="Inbox").click()
+    expect(ana.page.get_by_role("heading", name=f"Order {order.id} confirmed")).to_be_visible()
+    ana.snap("buyer-inbox")
+
+
+def test_the_seller_adds_tracking_with_the_carrier_detected_as_they_type(
+    people: Any, container: Container, clock: FixedClock
+) -> None:
+    shop = Shop.open(container)
+    late = shop.order(("TSHIRT-M", "Logo T-shirt (M)", 2, 1999))
+    clock.advance(days=2)
+    shop.order(("MUG-01", "Enamel camping mug", 1, 1450))
+    shop.order(("LAMP-RGB", "Sunset projection lamp", 1, 3299))
+    clock.now = late.ship_by + timedelta(hours=2)
+
+    sunny = people("seller")
+    sign_in(sunny, shop, shop.seller)
+    expect(sunny.page.get_by_role("heading", name="To ship")).to_be_visible()
+    first = sunny.page.locator(".queue-row").first
+    expect(first).to_contain_text(late.id)
+    expect(first).to_contain_text("Overdue")
+    sunny.snap("seller-to-ship")
+
+    first.get_by_role("link", name=re.compile("Add tracking")).click()
+    number = sunny.page.get_by_label("Tracking number")
+    number.press_sequentially("1Z5R8939035756712")
+    expect(sunny.page.locator("#add-detected")).to_contain_text("No carrier we know uses numbers like")
+    number.press_sequentially("8")
+    expect(sunny.page.locator("#add-detected")).to_contain_text("fails the check digit")
+    sunny.page.get_by_role("button", name="Add tracking").click()
+    expect(sunny.page.locator("#add-carrier-error")).to_contain_text("fails the check digit")
+    sunny.snap("seller-tracking-error")
+
+    number = sunny.page.get_by_label("Tracking number")
+    number.fill("")
+    number.press_sequentially(UPS)
+    expect(sunny.page.locator("#add-detected")).to_have_text("Detected carrier: UPS")
+    sunny.snap("seller-add-tracking")
+    sunny.page.get_by_role("button", name="Add tracking").click()
+    expect(sunny.page.get_by_role("status").first).to_contain_text("Tracking added. The buyer has been told.")
+    expect(sunny.page.locator(".shipment")).to_contain_text(UPS)
+    shop.deliver_notifications()
+    from ordertrail.services.outbox import inbox
+
+    shipped = [
+        n for n in inbox(container.deps, shop.buyer.id, 20, None).items if n["type"] == "order_shipped"
+    ]
+    assert len(shipped) == 1 and UPS in shipped[0]["body"]
+
+
+def test_the_public_tracking_page_shows_the_journey_in_the_shops_colours_and_no_personal_data(
+    people: Any, container: Container, clock: FixedClock
+) -> None:
+    shop = Shop.open(container)
+    order = in_transit_parcel(shop, clock)
+    visitor = people("visitor")
+    visitor.goto("/track")
+    visitor.snap("public-track-lookup")
+    visitor.page.get_by_label("Tracking number").fill(UPS.lower())
+    visitor.page.get_by_role("button", name="Track").click()
+    expect(visitor.page).to_have_url(re.compile(f"/track/{UPS}$"))
+    expect(visitor.page.locator(".event-latest")).to_contain_text("Weather delay")
+    expect(visitor.page.locator(".site-header")).to_contain_text("Sunny Market")
+    visitor.snap("public-track")
+    html = visitor.page.content()
+    for personal in (
+        "Ana",
+        "Souza",
+        "Amphitheatre",
+        "94043",
+        "Sunset projection lamp",
+        "32.99",
+        order.id,
+        "@",
+    ):
+        assert personal not in html, personal
