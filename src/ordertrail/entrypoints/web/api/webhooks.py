@@ -28,6 +28,14 @@ RawBody = Annotated[bytes, Depends(_raw_body)]
     "/webhooks/inbound/{provider}",
     status_code=202,
     summary="A tracking aggregator's native webhook (EasyPost, AfterShip, 17TRACK, Shippo)",
+    # The body is read raw (the signature covers its exact bytes), so describe it by hand.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The provider's payload exactly as it sends it, signed in its signature header.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
 )
 def inbound_webhook(provider: str, request: Request, body: RawBody, deps: DepsT) -> Any:
     adapter = PROVIDERS.get(provider.lower())
