@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from ordertrail.domain.errors import Conflict, NotFound, ValidationFailed
+from ordertrail.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ordertrail.domain.statuses import Role
 from ordertrail.entrypoints.web.pages.rendering import PageRoute, render, render_fragment
-from ordertrail.entrypoints.web.pages.sessions import ROLE_HOME, deps_of, form_session, role
+from ordertrail.entrypoints.web.pages.sessions import ROLE_HOME, deps_of, form_session, role, role_form
 from ordertrail.entrypoints.web.pages.timeline import tracking_context
 from ordertrail.services import orders as order_service
 from ordertrail.services import outbox, overviews
@@ -51,9 +51,9 @@ async def orders_list(request: Request, session: Buyer, cursor: str | None = Non
 
 @router.get("/orders/{order_id}")
 async def order_detail(request: Request, order_id: str, session: Buyer, done: str = "") -> Response:
-    if session.user.role is Role.SELLER:
-        return RedirectResponse(f"/seller/orders/{order_id}", status_code=303)
     page = await run_in_threadpool(overviews.order_page, deps_of(request), session.user, order_id)
+    if session.user.role is Role.SELLER:  # links in e-mails lead everyone to /orders/{id}
+        return RedirectResponse(f"/seller/orders/{order_id}", status_code=303)
     return render(request, "buyer/order.html", done=done, **tracking_context(deps_of(request), page))
 
 
@@ -106,9 +106,14 @@ def _address_page(
     )
 
 
+AddressOwner = Annotated[WebSession, Depends(role(Role.BUYER, Role.SELLER, Role.ADMIN))]
+
+
 @router.get("/orders/{order_id}/address")
-async def address_form(request: Request, order_id: str, session: Buyer) -> Response:
+async def address_form(request: Request, order_id: str, session: AddressOwner) -> Response:
     page = await run_in_threadpool(overviews.order_page, deps_of(request), session.user, order_id)
+    if session.user.id != page.order.buyer_id and session.user.role is not Role.ADMIN:
+        raise Forbidden("Only the buyer can change the delivery address.")
     return _address_page(request, page, dict(page.order.shipping_address), {}, 200)
 
 
@@ -116,7 +121,7 @@ async def address_form(request: Request, order_id: str, session: Buyer) -> Respo
 async def change_address(
     request: Request,
     order_id: str,
-    session: Annotated[WebSession, Depends(form_session)],
+    session: Annotated[WebSession, Depends(role_form(Role.BUYER, Role.SELLER, Role.ADMIN))],
     name: Annotated[str, Form(max_length=300)] = "",
     street_address: Annotated[str, Form(max_length=300)] = "",
     city: Annotated[str, Form(max_length=300)] = "",

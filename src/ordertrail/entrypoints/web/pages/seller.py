@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ordertrail.domain.errors import Conflict, ValidationFailed
 from ordertrail.domain.statuses import Role
 from ordertrail.entrypoints.web.pages.rendering import PageRoute, render
-from ordertrail.entrypoints.web.pages.sessions import deps_of, form_session, role
+from ordertrail.entrypoints.web.pages.sessions import deps_of, role, role_form
 from ordertrail.entrypoints.web.pages.timeline import tracking_context
 from ordertrail.services import dispatch_queue, overviews
 from ordertrail.services import shipments as shipment_service
@@ -20,7 +20,7 @@ from ordertrail.services.sign_in import WebSession
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 Seller = Annotated[WebSession, Depends(role(Role.SELLER))]
-SellerForm = Annotated[WebSession, Depends(form_session)]
+SellerForm = Annotated[WebSession, Depends(role_form(Role.SELLER))]
 
 
 @router.get("/seller")

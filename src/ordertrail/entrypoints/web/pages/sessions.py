@@ -92,6 +92,20 @@ async def form_session(
     return session
 
 
+def role_form(*roles: Role):  # type: ignore[no-untyped-def]
+    """A form post for these roles: the role is checked first (403), then the CSRF token."""
+
+    # A default, not an annotation: annotations are strings here and cannot see the closure.
+    async def check(
+        session: WebSession = Depends(role(*roles)), csrf_token: Annotated[str, Form()] = ""
+    ) -> WebSession:
+        if not _same(csrf_token, session.csrf_token):
+            raise Forbidden(FORM_EXPIRED)
+        return session
+
+    return check
+
+
 def anon_csrf(request: Request) -> str:
     """The pre-session form token: reuse the browser's cookie, or make one (set it with `keep_anon_csrf`)."""
     token = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(24)
