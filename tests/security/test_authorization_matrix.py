@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,31 +71,41 @@ def matrix_settings(data_dir: Path, url: str) -> Settings:
     )
 
 
+@contextmanager
+def matrix_database(tmp: Path, pg_database_url: str | None) -> Iterator[str]:
+    """A migrated database for a whole module: a SQLite file, or the session's PostgreSQL one emptied after."""
+    if pg_database_url is None:
+        url = f"sqlite:///{tmp / 'module.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+        return
+    try:
+        yield pg_database_url
+    finally:
+        engine = make_engine(pg_database_url)
+        with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, pg_database_url: str | None) -> Iterator[World]:
     """One database, app and cast for the whole matrix: every call builds its own fresh resources."""
     tmp = tmp_path_factory.mktemp("matrix")
-    url = pg_database_url or f"sqlite:///{tmp / 'matrix.db'}"
-    if pg_database_url is None:
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
     clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
-    container = build(matrix_settings(tmp / "data", url), clock=clock)
     stream_seconds = buyer_pages.STREAM_SECONDS
     buyer_pages.STREAM_SECONDS = 0  # the live-update stream answers and ends at once
-    try:
-        with TestClient(create_app(container), raise_server_exceptions=False) as client:
-            yield World(Api(client, container), container, clock)
-    finally:
-        buyer_pages.STREAM_SECONDS = stream_seconds
-        container.close()
-        if pg_database_url is not None:
-            engine = make_engine(pg_database_url)
-            with engine.begin() as conn:
-                names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            engine.dispose()
+    with matrix_database(tmp, pg_database_url) as url:
+        container = build(matrix_settings(tmp / "data", url), clock=clock)
+        try:
+            with TestClient(create_app(container), raise_server_exceptions=False) as client:
+                yield World(Api(client, container), container, clock)
+        finally:
+            buyer_pages.STREAM_SECONDS = stream_seconds
+            container.close()
 
 
 def expected(rule: Rule, caller: Role | None, own: bool) -> str:
