@@ -26,7 +26,7 @@ import gzip
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -137,6 +137,8 @@ def load_orders(
     ):
         items.setdefault(oid, []).append((int(n), _Item(sid, float(price or 0), float(freight or 0))))
     local = _LocalDates()
+    first_day = purchased_from.isoformat() if purchased_from else ""
+    last_day = (purchased_to + timedelta(days=1)).isoformat() if purchased_to else ""
     orders: list[EvaluationOrder] = []
     dropped = 0
     columns = (
@@ -147,6 +149,9 @@ def load_orders(
         directory, FILES["orders"], columns
     ):
         if status != "delivered" or not (purchased and approved and carrier and delivered and estimated):
+            continue
+        # Cheap pre-filter on the Brasilia date; the customer's local date is never later.
+        if (first_day and purchased[:10] < first_day) or (last_day and purchased[:10] > last_day):
             continue
         customer = customers.get(cid)
         order_items = items.get(oid)

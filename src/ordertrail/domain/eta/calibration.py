@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Levels at which each calibration map is tabulated; other levels are interpolated.
 GRID: tuple[float, ...] = tuple(round(0.01 * i, 2) for i in range(1, 100))
@@ -89,21 +89,48 @@ def weighted_km_quantiles(scores: Iterable[Score], levels: Sequence[float]) -> l
 
 
 @dataclass(frozen=True, slots=True)
-class LevelMap:
-    """Calibrated level for each nominal level, for upper ends (`upper`) and lower ends (`lower`).
+class ScoreSet:
+    """The three conformity scores of each calibration parcel (see the module docstring)."""
 
-    `upper[i]` is the level m whose predicted quantile date is on or after the actual date for a
-    share GRID[i] of calibration parcels; `lower[i]` the level whose date is on or before the actual
-    date for a share 1 - GRID[i].
+    upper: list[Score] = field(default_factory=list)  # F(y-1): for upper endpoints and the promise
+    lower: list[Score] = field(default_factory=list)  # F(y): for lower endpoints
+    middle: list[Score] = field(default_factory=list)  # randomised PIT: for the point estimate
+
+    def add(self, below: float, at: float, jitter: float, weight: float, censored: bool = False) -> None:
+        """A parcel delivered on a date with P(before) = below and P(on or before) = at; when
+        `censored`, it was still moving and `below` is P(before the first date it could still come)."""
+        if censored:
+            for scores in (self.upper, self.lower, self.middle):
+                scores.append(Score(below - 1e-12, weight, censored=True))
+            return
+        self.upper.append(Score(below, weight))
+        self.lower.append(Score(at, weight))
+        self.middle.append(Score(below + jitter * (at - below), weight))
+
+    def extend(self, other: ScoreSet) -> None:
+        self.upper.extend(other.upper)
+        self.lower.extend(other.lower)
+        self.middle.extend(other.middle)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMap:
+    """Calibrated level for each nominal level in GRID.
+
+    `upper[i]`: the level whose quantile date is on or after the actual date for a share GRID[i] of
+    calibration parcels. `lower[i]`: the level whose date is on or before it for a share 1 - GRID[i].
+    `middle[i]`: the same from randomised scores, which stay well-behaved when a predicted
+    distribution has nearly all its mass on one day (the point estimate uses these).
     """
 
     upper: tuple[float, ...]
     lower: tuple[float, ...]
+    middle: tuple[float, ...]
     weight: float = 0.0  # effective calibration weight behind the map (0 for the identity)
 
     @classmethod
     def identity(cls) -> LevelMap:
-        return cls(GRID, GRID, 0.0)
+        return cls(GRID, GRID, GRID, 0.0)
 
     def upper_level(self, nominal: float) -> float:
         return _interpolate(self.upper, nominal)
@@ -111,41 +138,61 @@ class LevelMap:
     def lower_level(self, nominal: float) -> float:
         return _interpolate(self.lower, nominal)
 
+    def middle_level(self, nominal: float) -> float:
+        return _interpolate(self.middle, nominal)
+
     def blend(self, parent: LevelMap, strength: float) -> LevelMap:
         """Shrink towards `parent` by weight/(weight + strength), for groups with few parcels."""
         if strength <= 0:
             return self
         w = self.weight / (self.weight + strength) if self.weight > 0 else 0.0
+
+        def mix(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+            return tuple(w * x + (1 - w) * y for x, y in zip(a, b, strict=True))
+
         return LevelMap(
-            tuple(w * a + (1 - w) * b for a, b in zip(self.upper, parent.upper, strict=True)),
-            tuple(w * a + (1 - w) * b for a, b in zip(self.lower, parent.lower, strict=True)),
+            mix(self.upper, parent.upper),
+            mix(self.lower, parent.lower),
+            mix(self.middle, parent.middle),
             self.weight,
         )
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "upper": [round(x, 6) for x in self.upper],
-            "lower": [round(x, 6) for x in self.lower],
-            "weight": round(self.weight, 3),
+            "upper": list(self.upper),
+            "lower": list(self.lower),
+            "middle": list(self.middle),
+            "weight": self.weight,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LevelMap:
-        upper, lower, weight = data["upper"], data["lower"], data.get("weight", 0.0)
-        if not isinstance(upper, list) or not isinstance(lower, list) or not isinstance(weight, int | float):
-            raise ValueError("a level map needs 'upper' and 'lower' lists")
-        if len(upper) != len(GRID) or len(lower) != len(GRID):
-            raise ValueError(f"a level map has {len(GRID)} levels")
-        return cls(tuple(map(float, upper)), tuple(map(float, lower)), float(weight))
+        tables = []
+        for name in ("upper", "lower", "middle"):
+            table = data.get(name)
+            if (
+                not isinstance(table, list)
+                or len(table) != len(GRID)
+                or not all(isinstance(x, int | float) for x in table)
+            ):
+                raise ValueError(f"a level map needs a '{name}' list of {len(GRID)} numbers")
+            tables.append(tuple(float(x) for x in table))
+        weight = data.get("weight", 0.0)
+        if not isinstance(weight, int | float):
+            raise ValueError("a level map's weight must be a number")
+        return cls(tables[0], tables[1], tables[2], float(weight))
 
 
-def level_map(upper_scores: Sequence[Score], lower_scores: Sequence[Score]) -> LevelMap:
-    upper = weighted_km_quantiles(upper_scores, GRID)
-    lower = weighted_km_quantiles(lower_scores, GRID)
-    weights = [s.weight for s in upper_scores]
+def level_map(scores: ScoreSet) -> LevelMap:
+    weights = [s.weight for s in scores.upper]
     # Kish's effective sample size: recency weights make 5,000 parcels worth far fewer.
     ess = (sum(weights) ** 2 / sum(w * w for w in weights)) if weights else 0.0
-    return LevelMap(_monotone(upper), _monotone(lower), ess)
+    return LevelMap(
+        _monotone(weighted_km_quantiles(scores.upper, GRID)),
+        _monotone(weighted_km_quantiles(scores.lower, GRID)),
+        _monotone(weighted_km_quantiles(scores.middle, GRID)),
+        ess,
+    )
 
 
 def _monotone(values: Sequence[float]) -> tuple[float, ...]:

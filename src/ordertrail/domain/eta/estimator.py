@@ -220,7 +220,7 @@ class EtaModel:
         cdf = dist.cdf()
         return DeliveryWindow(
             earliest=dist.quantile(levels.lower_level(lo), cdf),
-            point=dist.quantile(levels.upper_level(0.5), cdf),
+            point=dist.quantile(levels.middle_level(0.5), cdf),
             latest=dist.quantile(levels.upper_level(hi), cdf),
             promised=dist.quantile(levels.upper_level(self.policy.promise_on_time), cdf),
             basis=basis,
@@ -278,6 +278,8 @@ class EtaModel:
     # -- persistence ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, object]:
+        """Plain JSON-able data. Floats are kept exact (JSON round-trips them): a calibrated level can
+        sit exactly on a CDF value, and a reloaded model must give the very same dates."""
         cal = self.calibration
         return {
             "format": "ordertrail.eta/1",
@@ -296,8 +298,8 @@ class EtaModel:
                 "by_destination": {
                     f"{m.value}|{g}": lm.to_dict() for (m, g), lm in cal.by_destination.items()
                 },
-                "transit_pace": {g: round(t, 6) for g, t in cal.transit_pace.items()},
-                "handling_pace": {g: round(t, 6) for g, t in cal.handling_pace.items()},
+                "transit_pace": dict(cal.transit_pace),
+                "handling_pace": dict(cal.handling_pace),
             },
         }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ordertrail.domain.eta.calendar import BusinessCalendar
-from ordertrail.domain.eta.calibration import LevelMap, PaceEstimator, Score, level_map
+from ordertrail.domain.eta.calibration import LevelMap, PaceEstimator, ScoreSet, level_map
 from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel
 from ordertrail.domain.eta.lanes import (
     HANDLING_LEVELS,
@@ -93,7 +93,7 @@ class FitConfig:
     # the prior. Tuned on the 2017 -> 2018-01/02 Olist split (docs/edd.md).
     handling_strengths: tuple[float, ...] = (6.0, 50.0, 5.0)
     transit_strengths: tuple[float, ...] = (15.0, 30.0, 40.0, 60.0, 100.0, 5.0)
-    scale_strength: float = 0.0
+    scale_strength: float = 30.0  # parcels at which a key's own time scale counts half (lanes.py)
     calibration_half_life_days: float = 21.0
     recalibration_days: int = 42
     pace_half_life_days: float = 10.0
@@ -190,30 +190,50 @@ def calibrate(
         if model.fitted_as_of is not None and record.placed_on <= model.fitted_as_of:
             raise LeakageError("calibration records must be placed after the fit's as-of date")
     paced_model = model.with_calibration(_paces(model, records, as_of, config))
-    scores: dict[tuple[Milestone, str], tuple[list[Score], list[Score]]] = {}
+    scores: dict[tuple[Milestone, str], ScoreSet] = {}
     as_of_ordinal = as_of.toordinal()
-    for record in records:
+    for i, record in enumerate(records):
+        # A low-discrepancy sequence rather than random draws: calibration stays deterministic.
+        jitter = (i * 0.6180339887498949) % 1.0
         weight = recency_weights(
             [record.placed_on.toordinal()], as_of_ordinal, config.calibration_half_life_days
         )[0]
         group = destination_group(record.ctx)
         dist = paced_model.distribution(record.ctx, Milestone.AWAITING_HANDOVER, record.placed_on)
-        _score(scores, (Milestone.AWAITING_HANDOVER, group), dist, record.delivered_on, as_of, weight)
+        _score(
+            scores.setdefault((Milestone.AWAITING_HANDOVER, group), ScoreSet()),
+            dist,
+            record.delivered_on,
+            as_of,
+            weight,
+            jitter,
+        )
         if record.handed_over_on is not None:
             dist = paced_model.distribution(record.ctx, Milestone.IN_TRANSIT, record.handed_over_on)
-            _score(scores, (Milestone.IN_TRANSIT, group), dist, record.delivered_on, as_of, weight)
+            _score(
+                scores.setdefault((Milestone.IN_TRANSIT, group), ScoreSet()),
+                dist,
+                record.delivered_on,
+                as_of,
+                weight,
+                jitter,
+            )
     by_milestone: dict[Milestone, LevelMap] = {}
     by_destination: dict[tuple[Milestone, str], LevelMap] = {}
     for milestone in (Milestone.AWAITING_HANDOVER, Milestone.IN_TRANSIT):
-        upper = [s for (m, _), (up, _) in scores.items() if m is milestone for s in up]
-        lower = [s for (m, _), (_, lo) in scores.items() if m is milestone for s in lo]
-        if not upper:
-            continue
-        overall = level_map(upper, lower)
-        by_milestone[milestone] = overall
-        for (m, group), (up, lo) in scores.items():
+        everything = ScoreSet()
+        for (m, _), group_scores in scores.items():
             if m is milestone:
-                by_destination[(m, group)] = level_map(up, lo).blend(overall, config.destination_strength)
+                everything.extend(group_scores)
+        if not everything.upper:
+            continue
+        overall = level_map(everything)
+        by_milestone[milestone] = overall
+        for (m, group), group_scores in scores.items():
+            if m is milestone:
+                by_destination[(m, group)] = level_map(group_scores).blend(
+                    overall, config.destination_strength
+                )
     paces = paced_model.calibration
     return model.with_calibration(
         Calibration(by_milestone, by_destination, paces.transit_pace, paces.handling_pace)
@@ -290,22 +310,20 @@ def _thetas(estimator: PaceEstimator, strength: float) -> dict[str, float]:
 
 
 def _score(
-    scores: dict[tuple[Milestone, str], tuple[list[Score], list[Score]]],
-    key: tuple[Milestone, str],
+    scores: ScoreSet,
     dist: DateDistribution,
     delivered_on: date | None,
     as_of: date,
     weight: float,
+    jitter: float,
 ) -> None:
     cdf = dist.cdf()
-    up, lo = scores.setdefault(key, ([], []))
     if delivered_on is not None:
-        up.append(Score(dist.cdf_before(delivered_on, cdf), weight))
-        lo.append(Score(dist.cdf_before(delivered_on + timedelta(days=1), cdf), weight))
+        below = dist.cdf_before(delivered_on, cdf)
+        scores.add(below, dist.cdf_before(delivered_on + timedelta(days=1), cdf), jitter, weight)
     else:
-        # Undelivered at the cut-off: the date is after as_of, so both scores are at least these.
-        up.append(Score(dist.cdf_before(as_of + timedelta(days=1), cdf) - 1e-12, weight, censored=True))
-        lo.append(Score(dist.cdf_before(as_of + timedelta(days=2), cdf) - 1e-12, weight, censored=True))
+        # Still moving at the cut-off: it will come after as_of, so every score is at least F(as_of).
+        scores.add(dist.cdf_before(as_of + timedelta(days=1), cdf), 1.0, jitter, weight, censored=True)
 
 
 def repace(

@@ -187,26 +187,31 @@ class StageModel:
         return counts.at_risk[0] if counts and counts.at_risk else 0.0
 
     def hazard(self, path: Sequence[str]) -> list[float]:
+        """Hazards for a path (most specific key first; the global level is implied). The list is
+        shared with the cache: read it, don't change it."""
         chain = (*path, "*")
+        if len(chain) != len(self.params.strengths):
+            raise ValueError(f"path {path!r} needs {len(self.params.strengths) - 1} levels")
+        return self._chain_hazard(chain)
+
+    def _chain_hazard(self, chain: tuple[str, ...]) -> list[float]:
+        # Each tail of a chain is cached too: thousands of lanes share a region pair and above.
         cached = self._cache.get(chain)
         if cached is not None:
             return cached
-        strengths = self.params.strengths
-        if len(strengths) < len(chain):
-            raise ValueError(f"path {path!r} is deeper than the {len(strengths)} configured levels")
-        hazard = list(self.params.prior)
-        # From the global level down to the most specific, each level shrinks towards the one above.
-        for depth in range(len(chain) - 1, -1, -1):
-            counts = self._counts.get(chain[depth])
-            if counts is None:
-                continue
-            k = strengths[depth] if depth < len(chain) - 1 else strengths[-1]
+        parent = self._chain_hazard(chain[1:]) if len(chain) > 1 else list(self.params.prior)
+        counts = self._counts.get(chain[0])
+        if counts is None:
+            hazard = parent
+        else:
+            k = self.params.strengths[len(self.params.strengths) - len(chain)]
+            if self.params.scale_strength > 0 and len(chain) > 1:
+                parent = _rescaled_towards(parent, counts, self.params.scale_strength)
+            hazard = list(parent)
             events, at_risk = counts.events, counts.at_risk
-            if self.params.scale_strength > 0 and depth < len(chain) - 1:
-                hazard = _rescaled_towards(hazard, counts, self.params.scale_strength)
             for d in range(min(len(events), len(hazard) - 1)):
-                hazard[d] = (events[d] + k * hazard[d]) / (at_risk[d] + k)
-        hazard[-1] = 1.0
+                hazard[d] = (events[d] + k * parent[d]) / (at_risk[d] + k)
+            hazard[-1] = 1.0
         self._cache[chain] = hazard
         return hazard
 
@@ -216,12 +221,9 @@ class StageModel:
     def to_dict(self) -> dict[str, object]:
         return {
             "strengths": list(self.params.strengths),
-            "prior": [round(h, 6) for h in self.params.prior],
+            "prior": list(self.params.prior),
             "scale_strength": self.params.scale_strength,
-            "counts": {
-                key: [_trim([round(x, 4) for x in c.events]), [round(x, 4) for x in c.at_risk]]
-                for key, c in sorted(self._counts.items())
-            },
+            "counts": {key: [_trim(c.events), list(c.at_risk)] for key, c in sorted(self._counts.items())},
         }
 
     @classmethod
@@ -276,7 +278,7 @@ def _rescaled_towards(parent: list[float], counts: _Counts, strength: float) -> 
     of stuck parcels, so the parent is first stretched by the ratio of medians (itself shrunk
     towards 1 by parcels / (parcels + strength))."""
     n = counts.at_risk[0] if counts.at_risk else 0.0
-    if n <= 0:
+    if n * 3.0 / (n + strength) < 0.02:  # even a 20x faster or slower key would not move it
         return parent
     own: list[float] = []
     surviving = 1.0

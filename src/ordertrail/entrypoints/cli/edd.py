@@ -106,8 +106,8 @@ def evaluate_command(
     started = time.monotonic()
     progress("load", 0, 1)
     try:
-        # Nothing purchased after the test window is even read.
-        loaded = load_orders(olist, purchased_to=protocol.test.end)
+        # Orders outside the three windows are not even parsed.
+        loaded = load_orders(olist, purchased_from=protocol.train.start, purchased_to=protocol.test.end)
     except (OlistDataError, OSError) as exc:
         typer.echo(f"Cannot read the Olist data: {exc}", err=True)
         raise typer.Exit(2) from None
