@@ -119,10 +119,12 @@ def stall_cutoffs(
     deps: Deps, now: datetime, thresholds: dict[tuple[str, str, str], int]
 ) -> list[StallCutoffs]:
     """Per watched status, the instant before which a last scan means a stall, per carrier and lane:
-    learned thresholds where history exists, the defaults elsewhere, each in the carrier's days."""
+    learned thresholds counted in the carrier's business days where its history suffices; elsewhere
+    the status's learned or default threshold in the origin's business days. (Every carrier in real
+    use has history, so the origin calendar only serves a carrier's first weeks.)"""
     policy = deps.monitoring_policy
     origin = country_calendar(deps, policy.origin_country)
-    carriers = {c.slug for c in deps.carriers.all()} | {c for c, _, _ in thresholds if c != rules.ANY_CARRIER}
+    carriers = {c for c, _, _ in thresholds if c != rules.ANY_CARRIER}
     out = []
     for status in WATCHED_FOR_STALL:
         days_by_lane = {

@@ -10,150 +10,155 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, and_, func, or_, select, update
 
+from ordertrail.adapters.db.driver import Values, insert_values
 from ordertrail.adapters.db.engine import insert_ignore
 from ordertrail.adapters.db.rows import decode_cursor, encode_cursor
-from ordertrail.adapters.db.tables import notifications, order_items, orders, outbox, shipments, users
+from ordertrail.adapters.db.tables import notifications, outbox, users
 from ordertrail.services.ports import ClaimedMessage, OutboxMessage, Page
 
 _CHUNK = 2000
 
 
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+_OUTBOX_COLUMNS = (
+    "type",
+    "recipient_id",
+    "order_id",
+    "payload",
+    "dedupe_key",
+    "created_at",
+    "available_at",
+    "state",
+    "attempts",
+)
+_DESTINATION = ("city", "country_area", "postal_code", "country_code")
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _instant(value: datetime | str | None) -> str | None:
+    """RFC 3339 in UTC from what the driver returns (SQLite: naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.replace(" ", "T", 1) + "+00:00"
+    return value.astimezone(UTC).isoformat()
+
+
+def _day(value: date | str | None) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
 
 
 class SqlOutbox:
+    """Writes go through the driver (see `adapters.db.driver`): the sweeps queue tens of thousands of
+    messages at once, where Core's per-row processing would cost more than the database."""
+
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
     def add(self, messages: Sequence[OutboxMessage], at: datetime) -> int:
         if not messages:
             return 0
+        v = Values(self.c)
         snapshots = self._order_snapshots({m.order_id for m in messages if m.order_id})
-        rows = []
+        stamp = v.dt(at)
+        plain: list[tuple[Any, ...]] = []
+        keyed: list[tuple[Any, ...]] = []
         for m in messages:
             payload = dict(m.payload)
-            if m.order_id in snapshots:
-                payload["data"] = {**snapshots[m.order_id], **dict(payload.get("data") or {})}
-            rows.append(
-                {
-                    "type": m.type,
-                    "recipient_id": m.recipient_id,
-                    "order_id": m.order_id,
-                    "payload": payload,
-                    "dedupe_key": m.dedupe_key,
-                    "created_at": at,
-                    "available_at": at,
-                    "state": "pending",
-                    "attempts": 0,
-                }
+            snapshot = snapshots.get(m.order_id or "")
+            if snapshot is not None:
+                payload["data"] = {**snapshot, **dict(payload.get("data") or {})}
+            row = (
+                m.type,
+                m.recipient_id,
+                m.order_id,
+                _json(payload),
+                m.dedupe_key,
+                stamp,
+                stamp,
+                "pending",
+                0,
             )
-        keyed = [r for r in rows if r["dedupe_key"] is not None]
-        plain = [r for r in rows if r["dedupe_key"] is None]
-        queued = 0
-        if plain:
-            self.c.execute(outbox.insert(), plain)
-            queued += len(plain)
-        if keyed:
-            result = self.c.execute(insert_ignore(outbox, self.c.dialect.name).returning(outbox.c.id), keyed)
-            queued += len(result.all())
-        return queued
+            (keyed if m.dedupe_key is not None else plain).append(row)
+        insert_values(self.c, "outbox", _OUTBOX_COLUMNS, plain)
+        added = insert_values(
+            self.c, "outbox", _OUTBOX_COLUMNS, keyed, ignore_conflicts=True, returning=("id",)
+        )
+        return len(plain) + len(added)
 
     def _order_snapshots(self, order_ids: set[str]) -> dict[str, dict[str, Any]]:
         """What e-mails and webhooks say about an order, as it is when the message is written: the
         order, its items and totals, and each shipment's carrier, number and delivery window."""
+        v = Values(self.c)
         out: dict[str, dict[str, Any]] = {}
         ids = sorted(order_ids)
         for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+            chunk = tuple(ids[start : start + _CHUNK])
+            marks = ", ".join([v.placeholder] * len(chunk))
             items: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            q_items = (
-                select(order_items)
-                .where(order_items.c.order_id.in_(chunk))
-                .order_by(order_items.c.order_id, order_items.c.line_no)
-            )
-            for r in self.c.execute(q_items):
-                items[r.order_id].append(
-                    {"sku": r.sku, "title": r.title, "quantity": r.quantity, "unit_price": r.unit_price}
+            for order_id, sku, title, quantity, unit_price in self.c.exec_driver_sql(
+                "SELECT order_id, sku, title, quantity, unit_price FROM order_items "
+                f"WHERE order_id IN ({marks}) ORDER BY order_id, line_no",
+                chunk,
+            ):
+                items[order_id].append(
+                    {"sku": sku, "title": title, "quantity": quantity, "unit_price": unit_price}
                 )
             parcels: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            q_ships = (
-                select(
-                    shipments.c.id,
-                    shipments.c.order_id,
-                    shipments.c.carrier,
-                    shipments.c.tracking_number,
-                    shipments.c.status,
-                    shipments.c.estimated_earliest,
-                    shipments.c.estimated_latest,
-                    shipments.c.predicted_late,
-                    shipments.c.stalled,
-                    shipments.c.last_event_at,
-                )
-                .where(shipments.c.order_id.in_(chunk))
-                .order_by(shipments.c.order_id, shipments.c.created_at, shipments.c.id)
-            )
-            for r in self.c.execute(q_ships):
-                parcels[r.order_id].append(
+            for r in self.c.exec_driver_sql(
+                "SELECT id, order_id, carrier, tracking_number, status, estimated_earliest, estimated_latest, "
+                f"predicted_late, stalled, last_event_at FROM shipments WHERE order_id IN ({marks}) "
+                "ORDER BY order_id, created_at, id",
+                chunk,
+            ):
+                earliest, latest = _day(r[5]), _day(r[6])
+                parcels[r[1]].append(
                     {
-                        "id": r.id,
-                        "carrier": r.carrier,
-                        "tracking_number": r.tracking_number,
-                        "status": r.status,
-                        "estimated_delivery": {
-                            "earliest": _iso(r.estimated_earliest),
-                            "latest": _iso(r.estimated_latest),
-                        }
-                        if r.estimated_earliest and r.estimated_latest
+                        "id": r[0],
+                        "carrier": r[2],
+                        "tracking_number": r[3],
+                        "status": r[4],
+                        "estimated_delivery": {"earliest": earliest, "latest": latest}
+                        if earliest and latest
                         else None,
-                        "predicted_late": bool(r.predicted_late),
-                        "stalled": bool(r.stalled),
-                        "last_event_at": _iso(r.last_event_at),
+                        "predicted_late": bool(r[7]),
+                        "stalled": bool(r[8]),
+                        "last_event_at": _instant(r[9]),
                     }
                 )
-            q_orders = select(
-                orders.c.id,
-                orders.c.status,
-                orders.c.placed_at,
-                orders.c.currency,
-                orders.c.subtotal,
-                orders.c.shipping_fee,
-                orders.c.total,
-                orders.c.ship_by,
-                orders.c.promised_earliest,
-                orders.c.promised_latest,
-                orders.c.shipping_address,
-                orders.c.shipping_service,
-            ).where(orders.c.id.in_(chunk))
-            for r in self.c.execute(q_orders):
-                address = r.shipping_address or {}
-                out[r.id] = {
+            for r in self.c.exec_driver_sql(
+                "SELECT id, status, placed_at, currency, subtotal, shipping_fee, total, ship_by, promised_earliest, "
+                f"promised_latest, shipping_address, shipping_service FROM orders WHERE id IN ({marks})",
+                chunk,
+            ):
+                address = v.read_json(r[10]) or {}
+                out[r[0]] = {
                     "order": {
-                        "id": r.id,
-                        "status": r.status,
-                        "placed_at": _iso(r.placed_at),
-                        "currency": r.currency,
-                        "items": items.get(r.id, []),
-                        "subtotal": r.subtotal,
-                        "shipping_fee": r.shipping_fee,
-                        "total": r.total,
-                        "ship_by": _iso(r.ship_by),
-                        "promised_delivery": {
-                            "earliest": _iso(r.promised_earliest),
-                            "latest": _iso(r.promised_latest),
-                        },
-                        "shipping_service": r.shipping_service,
+                        "id": r[0],
+                        "status": r[1],
+                        "placed_at": _instant(r[2]),
+                        "currency": r[3],
+                        "items": items.get(r[0], []),
+                        "subtotal": r[4],
+                        "shipping_fee": r[5],
+                        "total": r[6],
+                        "ship_by": _instant(r[7]),
+                        "promised_delivery": {"earliest": _day(r[8]), "latest": _day(r[9])},
+                        "shipping_service": r[11],
                         # City level only: webhooks and e-mails need no street address.
-                        "destination": {
-                            k: address.get(k) for k in ("city", "country_area", "postal_code", "country_code")
-                        },
+                        "destination": {k: address.get(k) for k in _DESTINATION},
                     },
-                    "shipments": parcels.get(r.id, []),
+                    "shipments": parcels.get(r[0], []),
                 }
         return out
 

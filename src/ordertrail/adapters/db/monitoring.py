@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     and_,
-    bindparam,
     case,
     exists,
     func,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from ordertrail.adapters.db.driver import Values, execute_many
 from ordertrail.adapters.db.tables import order_status_history, orders, outbox, shipments
 from ordertrail.domain.monitoring import INTERNATIONAL
 from ordertrail.services.ports_monitoring import OverdueOrder, StallCutoffs, WatchedShipment
@@ -229,13 +229,9 @@ class SqlMonitoring:
     def set_estimates(self, rows: Sequence[tuple[str, date, date, bool]]) -> None:
         if not rows:
             return
-        self.c.execute(
-            update(S)
-            .where(S.c.id == bindparam("sid"))
-            .values(
-                estimated_earliest=bindparam("e"),
-                estimated_latest=bindparam("l"),
-                predicted_late=bindparam("p"),
-            ),
-            [{"sid": sid, "e": e, "l": lt, "p": late} for sid, e, lt, late in rows],
+        v = Values(self.c)
+        execute_many(
+            self.c,
+            "UPDATE shipments SET estimated_earliest = ?, estimated_latest = ?, predicted_late = ? WHERE id = ?",
+            [(v.day(e), v.day(lt), late, sid) for sid, e, lt, late in rows],
         )
