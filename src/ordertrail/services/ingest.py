@@ -140,7 +140,7 @@ def ingest_events(
     now = deps.clock()
     with deps.uow() as uow:
         numbers = {_normalise_number(inp.tracking_number) for _, inp in inputs}
-        found = uow.shipments.by_tracking_numbers(numbers)
+        found = uow.shipments.by_tracking_numbers(numbers, for_update=True)
         rows: list[tuple[str, ScanEvent]] = []
         for index, inp in inputs:
             candidates = found.get(_normalise_number(inp.tracking_number), [])

@@ -124,8 +124,13 @@ class ShipmentRepository(Protocol):
 
     def carriers_used_by(self, seller_id: str) -> frozenset[str]: ...
     def set_tracking(self, shipment_id: str, carrier: str, tracking_number: str, at: datetime) -> None: ...
-    def by_tracking_numbers(self, numbers: Iterable[str]) -> dict[str, list[tuple[Shipment, str, str]]]:
-        """Shipments by number with their order's buyer and seller ids, newest live one first."""
+    def by_tracking_numbers(
+        self, numbers: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, list[tuple[Shipment, str, str]]]:
+        """Shipments by number with their order's buyer and seller ids, newest live one first.
+
+        `for_update` locks the shipments until the transaction ends: two batches about the same parcel
+        then take turns, and the second folds its events onto the state the first saved."""
         ...
 
     def by_tracking_number(self, number: str) -> Shipment | None: ...
@@ -214,6 +219,10 @@ class PageQueries(Protocol):
 
     def tracking_version(self, order_id: str) -> str | None:
         """A value that changes whenever what the order's tracking page shows changes."""
+        ...
+
+    def order_cases(self, buyer_id: str, order_id: str) -> list[dict[str, Any]]:
+        """The cases opened on an order (id, type, status, opened_at), newest first."""
         ...
 
 

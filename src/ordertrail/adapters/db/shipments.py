@@ -90,10 +90,14 @@ class SqlShipments:
             .values(carrier=carrier, tracking_number=tracking_number, tracking_added_at=at)
         )
 
-    def by_tracking_numbers(self, numbers: Iterable[str]) -> dict[str, list[tuple[Shipment, str, str]]]:
+    def by_tracking_numbers(
+        self, numbers: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, list[tuple[Shipment, str, str]]]:
         """Shipments by number with their order's buyer and seller, newest live one first.
 
-        The ingest hot path: read through the driver (see adapters.db.driver)."""
+        The ingest hot path: read through the driver (see adapters.db.driver). With `for_update` on
+        PostgreSQL the shipment rows are locked in id order (so that concurrent batches cannot deadlock);
+        SQLite's writers already take turns (BEGIN IMMEDIATE)."""
         numbers = list(numbers)
         out: dict[str, list[tuple[Shipment, str, str]]] = defaultdict(list)
         if not numbers:
@@ -104,6 +108,8 @@ class SqlShipments:
             f"SELECT {_HOT_COLS}, o.buyer_id, o.seller_id, o.status "
             f"FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number IN ({marks})"
         )
+        if for_update and self.c.dialect.name == "postgresql":
+            sql += " ORDER BY s.id FOR UPDATE OF s"
         rows = self.c.exec_driver_sql(sql, tuple(numbers)).all()
         refs = []
         for r in rows:
