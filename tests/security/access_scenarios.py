@@ -416,7 +416,50 @@ SCENARIOS: dict[tuple[str, str], Builder] = {
         "/seller/detect-carrier", params={"number": "1Z5R89390357567127"}
     ),
     ("GET", "/support"): _get("/support"),
+    ("GET", "/cases"): _get("/cases"),
+    ("GET", "/orders/{order_id}/report"): _page_order("GET", "/orders/", "/report"),
+    ("POST", "/orders/{order_id}/report"): lambda w, o, c, own: _report(w, o),
+    ("GET", "/cases/{case_id}"): lambda w, o, c, own: _page_case(w, o, "GET", ""),
+    ("POST", "/cases/{case_id}/messages"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/messages", data={"body": "Any news?"}
+    ),
+    ("POST", "/cases/{case_id}/attachments"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/attachments", data={}, files={"file": ("photo.png", tiny_png(), "image/png")}
+    ),
+    ("GET", "/cases/{case_id}/attachments/{attachment_id}"): lambda w, o, c, own: Call(
+        "GET", "/cases/{}/attachments/{}".format(*w.reused("attachment", o, lambda: w.attachment(o)))
+    ),
+    ("POST", "/cases/{case_id}/escalate"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/escalate", stage="rejected", data={}
+    ),
+    ("POST", "/cases/{case_id}/accept-offer"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/accept-offer", stage="offered", data={}
+    ),
+    ("POST", "/cases/{case_id}/withdraw"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/withdraw", data={}
+    ),
+    ("POST", "/cases/{case_id}/response"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/response", data={"action": "reject", "message": "It left intact."}
+    ),
+    ("POST", "/cases/{case_id}/decision"): lambda w, o, c, own: _page_case(
+        w, o, "POST", "/decision", stage="escalated", data={"outcome": "refund", "note": "Refunded."}
+    ),
+    ("GET", "/seller/cases"): _get("/seller/cases"),
+    ("GET", "/seller/performance"): _get("/seller/performance"),
 }
+
+
+def _page_case(
+    w: World, o: dict[Role, Party], method: str, suffix: str, stage: str = "open", **kw: Any
+) -> Call:
+    case = w.reused("case", o, lambda: w.case(o)) if method == "GET" else w.case(o, stage)
+    return Call(method, f"/cases/{case['id']}{suffix}", **kw)
+
+
+def _report(w: World, o: dict[Role, Party]) -> Call:
+    order, _ = w.delivered(o)
+    data = {"type": "damaged", "description": "Cracked screen.", "requested_resolution": "refund"}
+    return Call("POST", f"/orders/{order['id']}/report", data=data)
 
 
 def _correct_tracking(w: World, o: dict[Role, Party]) -> Call:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 
-def _span(delta: timedelta) -> str:
+def duration(delta: timedelta) -> str:
+    """'2 days 3 h', '4 h 10 min', '25 min'."""
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -19,8 +20,8 @@ def _span(delta: timedelta) -> str:
 def time_left(deadline: datetime, now: datetime) -> str:
     """'1 day 4 h left', '25 min left', or 'overdue by 3 h 10 min'."""
     if deadline > now:
-        return f"{_span(deadline - now)} left"
-    return f"overdue by {_span(now - deadline)}"
+        return f"{duration(deadline - now)} left"
+    return f"overdue by {duration(now - deadline)}"
 
 
 def is_overdue(deadline: datetime, now: datetime) -> bool:

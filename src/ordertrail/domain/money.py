@@ -29,3 +29,15 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     whole, frac = divmod(abs(amount), 10**digits)
     return f"{sign}{whole}.{frac:0{digits}d} {currency}"
+
+
+def parse_amount(text: str, currency: str) -> int | None:
+    """A typed amount in major units ('12.5', '12.50') as minor units (1250); None if it is not one.
+
+    At most as many decimals as the currency has: '12.345' USD is refused rather than rounded.
+    """
+    digits = MINOR_UNITS.get(currency, 2)
+    whole, dot, frac = text.strip().partition(".")
+    if not whole.isdigit() or len(whole) > 12 or (dot and (not frac.isdigit() or len(frac) > digits)):
+        return None
+    return int(whole) * 10**digits + int(frac.ljust(digits, "0") or 0)

@@ -68,6 +68,7 @@ class OrderPage:
     buyer_name: str
     address_changeable: bool
     version: str
+    cases: list[dict[str, Any]]  # id, type, status, opened_at
 
 
 def order_page(deps: Deps, actor: User, order_id: str) -> OrderPage:
@@ -77,6 +78,7 @@ def order_page(deps: Deps, actor: User, order_id: str) -> OrderPage:
         view = uow.tracking.order_tracking(order.id)
         people = uow.users.many({order.buyer_id, order.seller_id})
         version = uow.pages.tracking_version(order.id)
+        cases = uow.pages.order_cases(order.buyer_id, order.id)
     if view is None or version is None:
         raise NotFound(f"No order {order_id}.")
     for s in view["shipments"]:
@@ -92,6 +94,7 @@ def order_page(deps: Deps, actor: User, order_id: str) -> OrderPage:
         buyer.name if buyer else "",
         changeable,
         version,
+        cases,
     )
 
 

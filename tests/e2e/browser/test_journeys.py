@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,3 +193,104 @@ def test_the_public_tracking_page_shows_the_journey_in_the_shops_colours_and_no_
         "@",
     ):
         assert personal not in html, personal
+
+
+def damage_photo(path: Path) -> Path:
+    """A small real PNG, as a phone would upload it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 240), "#d9cbb3")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((60, 50, 260, 190), fill="#a0784f", outline="#5b4025", width=6)
+    draw.line((80, 60, 200, 180), fill="#2b1d10", width=5)
+    draw.line((200, 60, 150, 120), fill="#2b1d10", width=4)
+    image.save(path)
+    return path
+
+
+def test_a_damaged_item_is_reported_with_a_photo_answered_by_the_seller_and_decided_by_support(
+    people: Any, container: Container, clock: FixedClock, tmp_path: Path
+) -> None:
+    shop = Shop.open(container)
+    order = shop.order(("LAMP-RGB", "Sunset projection lamp", 1, 3299))
+    shop.ship(order, UPS)
+    shop.scan(UPS, "2026-11-27T18:40:00-05:00", S.IN_TRANSIT, "Picked up", NEWARK)
+    shop.scan(UPS, "2026-11-30T13:05:00-08:00", S.DELIVERED, "Delivered, left at front door", MOUNTAIN_VIEW)
+    clock.advance(days=4, hours=8)
+
+    ana = people("buyer")
+    sign_in(ana, shop, shop.buyer)
+    ana.goto(f"/orders/{order.id}")
+    ana.page.get_by_role("link", name="Report a problem").click()
+    expect(ana.page.get_by_role("heading", name="Report a problem")).to_be_visible()
+    ana.snap("buyer-report-problem")
+    ana.page.get_by_label("It arrived damaged").check()
+    ana.page.get_by_label("Tell the seller what happened").fill("The lamp's shade is cracked right across.")
+    ana.page.get_by_label("Full refund").check()
+    ana.page.get_by_label("Photo of the problem (optional)").set_input_files(
+        damage_photo(tmp_path / "damage.png")
+    )
+    ana.page.get_by_role("button", name="Send to the seller").click()
+    expect(ana.page.get_by_role("status").first).to_contain_text("Your problem is reported")
+    expect(ana.page.locator(".deadline")).to_contain_text("The seller's answer is due")
+    expect(ana.page.locator(".deadline .countdown")).to_have_text("2 days 0 h left")
+    photo = ana.page.locator("#evidence img")
+    expect(photo).to_have_attribute("alt", re.compile("Buyer's photo damage.png"))
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 320  # served back to the page
+    case_url = ana.page.url
+    ana.snap("buyer-case")
+
+    clock.advance(hours=5)
+    sunny = people("seller")
+    sign_in(sunny, shop, shop.seller)
+    sunny.page.get_by_role("link", name="Cases").click()
+    row = sunny.page.locator(".queue-row").first
+    expect(row).to_contain_text("It arrived damaged")
+    expect(row.locator(".countdown")).to_have_text("1 day 19 h left")
+    sunny.snap("seller-cases")
+    row.get_by_role("link", name="It arrived damaged").click()
+    expect(sunny.page.locator("#evidence img")).to_be_visible()
+    sunny.snap("seller-case-answer")
+    sunny.page.get_by_label("Reject the claim").check()
+    sunny.page.get_by_role("button", name="Send the answer").click()
+    expect(sunny.page.locator("#response-message-error")).to_contain_text("reason")  # a rejection needs one
+    sunny.page.get_by_label("Message to the buyer").fill(
+        "It left our warehouse intact; please ask the carrier."
+    )
+    sunny.page.get_by_role("button", name="Send the answer").click()
+    expect(sunny.page.get_by_role("status").first).to_contain_text("Your answer is sent to the buyer.")
+
+    ana.page.goto(case_url)
+    expect(ana.page.locator("main")).to_contain_text("The seller rejected the claim")
+    expect(ana.page.locator("#messages")).to_contain_text("It left our warehouse intact")
+    ana.page.get_by_label("Why should support step in? (optional)").fill("The box was crushed on arrival.")
+    ana.page.get_by_role("button", name="Ask platform support to decide").click()
+    expect(ana.page.get_by_role("status").first).to_contain_text("The case is with platform support now.")
+
+    sam = people("support")
+    sign_in(sam, shop, shop.support)
+    expect(sam.page.get_by_role("heading", name="Escalations")).to_be_visible()
+    expect(sam.page.locator(".queue-row")).to_have_count(1)
+    sam.snap("support-queue")
+    sam.page.get_by_role("link", name="It arrived damaged").click()
+    history = sam.page.locator(".history")
+    for step in ("opened the case", "added evidence: damage.png", "rejected the claim", "escalated the case"):
+        expect(history).to_contain_text(step)
+    expect(sam.page.locator("#evidence img")).to_be_visible()
+    expect(sam.page.locator("main")).to_contain_text("Delivered, left at front door")
+    sam.snap("support-case")
+    sam.page.get_by_label("Full refund").check()
+    sam.page.get_by_label("Note to both sides").fill("The photo shows transit damage: a full refund.")
+    sam.page.get_by_role("button", name="Record the decision").click()
+    expect(sam.page.get_by_role("status").first).to_contain_text("The decision is recorded")
+    expect(sam.page.locator("main")).to_contain_text("Resolved: Full refund of 37.98 USD")
+
+    ana.page.goto(case_url)
+    expect(ana.page.locator("main")).to_contain_text("Resolved: Full refund of 37.98 USD")
+    ana.page.get_by_role("link", name="Cases").click()
+    expect(ana.page.locator(".queue")).to_contain_text("Resolved")
+    ana.snap("buyer-cases")
+
+    sunny.goto("/seller/performance")
+    expect(sunny.page.locator(".figures")).to_contain_text("Cases resolved for the buyer")
+    sunny.snap("seller-performance")

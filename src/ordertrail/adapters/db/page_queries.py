@@ -1,4 +1,4 @@
-"""Read models of the web pages: the seller's to-ship queue and the tracking version."""
+"""Read models of the web pages: the seller's to-ship queue, the tracking version, an order's cases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from ordertrail.adapters.db.tables import order_items, orders, shipments
+from ordertrail.adapters.db.tables_cases import cases
 from ordertrail.domain.statuses import OrderStatus
 
 OC = orders.c
@@ -68,3 +69,13 @@ class SqlPageQueries:
             .group_by(OC.id, OC.status, OC.updated_at)
         ).first()
         return None if row is None else "|".join(str(v) for v in row)
+
+    def order_cases(self, buyer_id: str, order_id: str) -> list[dict[str, Any]]:
+        # Through the buyer's index: a buyer has few cases, an order even fewer.
+        c = cases.c
+        rows = self.c.execute(
+            select(c.id, c.type, c.status, c.opened_at)
+            .where(c.buyer_id == buyer_id, c.order_id == order_id)
+            .order_by(c.opened_at.desc(), c.id.desc())
+        ).all()
+        return [dict(r._mapping) for r in rows]

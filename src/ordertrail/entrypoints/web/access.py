@@ -163,6 +163,22 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
         ("POST", "/seller/shipments/{shipment_id}/tracking-number"): session(seller=OWN),
         ("GET", "/seller/detect-carrier"): session(seller=ANY),
         ("GET", "/support"): session(support=ANY, admin=ANY),
+        ("GET", "/cases"): session(buyer=ANY),
+        ("GET", "/orders/{order_id}/report"): session(buyer=OWN),
+        ("POST", "/orders/{order_id}/report"): session(buyer=OWN),
+        ("GET", "/cases/{case_id}"): session(buyer=OWN, seller=OWN, support=ANY, admin=ANY),
+        ("POST", "/cases/{case_id}/messages"): session(buyer=OWN, seller=OWN, support=ANY, admin=ANY),
+        ("POST", "/cases/{case_id}/attachments"): session(buyer=OWN, seller=OWN, support=ANY, admin=ANY),
+        ("GET", "/cases/{case_id}/attachments/{attachment_id}"): session(
+            buyer=OWN, seller=OWN, support=ANY, admin=ANY
+        ),
+        ("POST", "/cases/{case_id}/escalate"): session(buyer=OWN, seller=OWN),
+        ("POST", "/cases/{case_id}/accept-offer"): session(buyer=OWN),
+        ("POST", "/cases/{case_id}/withdraw"): session(buyer=OWN),
+        ("POST", "/cases/{case_id}/response"): session(seller=OWN),
+        ("POST", "/cases/{case_id}/decision"): session(support=ANY, admin=ANY),
+        ("GET", "/seller/cases"): session(seller=ANY),
+        ("GET", "/seller/performance"): session(seller=ANY),
     }
 )
 

@@ -1,23 +1,35 @@
-"""The buyer's pages: orders, one order with live tracking, the address correction, the inbox."""
+"""The buyer's pages: orders, one order with live tracking, the address, the inbox, reporting a problem."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from ordertrail.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ordertrail.domain.cases import CaseRequest, CaseType, Requested
+from ordertrail.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from ordertrail.domain.money import parse_amount
 from ordertrail.domain.statuses import Role
+from ordertrail.entrypoints.web.pages import case_words
+from ordertrail.entrypoints.web.pages.cases import (
+    ACCEPTED_FILES,
+    FormUpload,
+    case_response,
+    chosen_file,
+    file_problem,
+    form_state,
+)
 from ordertrail.entrypoints.web.pages.rendering import PageRoute, render, render_fragment
 from ordertrail.entrypoints.web.pages.sessions import ROLE_HOME, deps_of, form_session, role, role_form
 from ordertrail.entrypoints.web.pages.timeline import tracking_context
+from ordertrail.services import case_actions, case_pages, evidence, outbox, overviews
+from ordertrail.services import cases as case_service
 from ordertrail.services import orders as order_service
-from ordertrail.services import outbox, overviews
 from ordertrail.services.sign_in import WebSession
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -167,3 +179,123 @@ async def mark_read(
     if row is None:
         raise NotFound(f"No notification {notification_id}.")
     return RedirectResponse("/inbox", status_code=303)
+
+
+# --- reporting a problem, and the buyer's answers on a case ---------------------------------------
+
+
+BuyerOnly = Annotated[WebSession, Depends(role(Role.BUYER))]
+BuyerForm = Annotated[WebSession, Depends(role_form(Role.BUYER))]
+
+
+@router.get("/cases")
+async def my_cases(request: Request, session: BuyerOnly, cursor: str | None = None) -> Response:
+    rows, next_cursor = await run_in_threadpool(
+        case_pages.buyer_cases, deps_of(request), session.user, cursor
+    )
+    return render(request, "cases/list.html", rows=rows, next_cursor=next_cursor, words=case_words)
+
+
+async def _report_page(
+    request: Request,
+    session: WebSession,
+    order_id: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int,
+) -> Response:
+    page = await run_in_threadpool(overviews.order_page, deps_of(request), session.user, order_id)
+    if session.user.id != page.order.buyer_id:
+        raise Forbidden("Only the buyer of the order can report a problem with it.")
+    return render(
+        request,
+        "cases/report.html",
+        status_code=status,
+        page=page,
+        order=page.order,
+        values=values,
+        errors=errors,
+        words=case_words,
+        accepted_files=ACCEPTED_FILES,
+    )
+
+
+@router.get("/orders/{order_id}/report")
+async def report_form(request: Request, order_id: str, session: BuyerOnly, type: str = "") -> Response:
+    return await _report_page(request, session, order_id, {"type": type}, {}, 200)
+
+
+@router.post("/orders/{order_id}/report")
+async def report(
+    request: Request,
+    order_id: str,
+    session: BuyerForm,
+    type: Annotated[str, Form(max_length=40)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+    requested_resolution: Annotated[str, Form(max_length=40)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    shipment_id: Annotated[str, Form(max_length=40)] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    deps = deps_of(request)
+    values = {
+        "type": type,
+        "description": description,
+        "requested_resolution": requested_resolution,
+        "amount": amount,
+        "shipment_id": shipment_id,
+    }
+    page = await run_in_threadpool(overviews.order_page, deps, session.user, order_id)
+    errors: dict[str, str] = {}
+    if type not in set(CaseType):
+        errors["type"] = "Choose what went wrong."
+    if requested_resolution not in set(Requested):
+        errors["requested_resolution"] = "Choose what you would like."
+    minor = parse_amount(amount, page.order.currency) if amount.strip() else None
+    if amount.strip() and minor is None:
+        errors["amount"] = f"Give the amount in {page.order.currency}, like 12.50."
+    upload = chosen_file(photo)
+    problem = file_problem(deps, upload) if upload else None
+    if problem:
+        errors["photo"] = problem
+    if errors:
+        return await _report_page(request, session, order_id, values, errors, 422)
+    case_request = CaseRequest(
+        CaseType(type), description, Requested(requested_resolution), minor, shipment_id or None
+    )
+    try:
+        view = await run_in_threadpool(case_service.open_case, deps, session.user, order_id, case_request)
+    except ValidationFailed as exc:
+        errors = {e.field.split(".")[0]: e.message for e in exc.errors}
+        return await _report_page(request, session, order_id, values, errors, 422)
+    except Conflict as exc:
+        return await _report_page(request, session, order_id, values, {"form": exc.detail}, 409)
+    done = "case_opened"
+    if upload is not None:
+        try:
+            await run_in_threadpool(
+                evidence.add_attachment, deps, session.user, view.case.id, FormUpload(upload)
+            )
+        except DomainError:
+            done = "case_opened_without_photo"
+    return RedirectResponse(f"/cases/{view.case.id}?done={done}", status_code=303)
+
+
+@router.post("/cases/{case_id}/accept-offer")
+async def accept_offer(request: Request, case_id: str, session: BuyerForm) -> Response:
+    try:
+        await run_in_threadpool(case_actions.accept_offer, deps_of(request), session.user, case_id)
+    except Conflict as exc:
+        return await case_response(request, session, case_id, form_state("accept_offer", {}, exc), 409)
+    return RedirectResponse(f"/cases/{case_id}?done=offer_accepted", status_code=303)
+
+
+@router.post("/cases/{case_id}/withdraw")
+async def withdraw(
+    request: Request, case_id: str, session: BuyerForm, message: Annotated[str, Form(max_length=5000)] = ""
+) -> Response:
+    try:
+        await run_in_threadpool(case_actions.withdraw, deps_of(request), session.user, case_id, message)
+    except Conflict as exc:
+        return await case_response(request, session, case_id, form_state("withdraw", {}, exc), 409)
+    return RedirectResponse(f"/cases/{case_id}?done=withdrawn", status_code=303)

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ordertrail.domain import progress
 from ordertrail.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
 from ordertrail.domain.money import format_money
+from ordertrail.entrypoints.web.pages import case_words
 
 WEB = Path(__file__).resolve().parents[1]
 TEMPLATES = WEB / "templates"
@@ -102,6 +103,10 @@ def environment() -> jinja2.Environment:
         window=_window,
         label=progress.label,
         urlpart=lambda v: quote(str(v), safe=""),
+        case_type=case_words.case_type,
+        case_status=lambda v: case_words.CASE_STATUSES.get(v, v),
+        resolution=case_words.resolution,
+        party=lambda v: case_words.PARTIES.get(v, v),
     )
     env.globals.update(static=static_url, milestones=progress.milestones)
     return env

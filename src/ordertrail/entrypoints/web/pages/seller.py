@@ -1,4 +1,4 @@
-"""The seller's pages: the to-ship queue, adding or correcting tracking."""
+"""The seller's pages: the to-ship queue, adding or correcting tracking, cases to answer, performance."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ordertrail.domain.errors import Conflict, ValidationFailed
+from ordertrail.domain.money import parse_amount
+from ordertrail.domain.performance import MEANING
 from ordertrail.domain.statuses import Role
+from ordertrail.entrypoints.web.pages import case_words
+from ordertrail.entrypoints.web.pages.cases import case_response, form_state
 from ordertrail.entrypoints.web.pages.rendering import PageRoute, render
 from ordertrail.entrypoints.web.pages.sessions import deps_of, role, role_form
 from ordertrail.entrypoints.web.pages.timeline import tracking_context
-from ordertrail.services import dispatch_queue, overviews
+from ordertrail.services import case_actions, case_pages, dispatch_queue, overviews
 from ordertrail.services import shipments as shipment_service
+from ordertrail.services.performance import seller_performance
 from ordertrail.services.sign_in import WebSession
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -146,4 +151,58 @@ async def detect_carrier(
             "candidates": list(problem.candidates) if problem else [],
         },
         headers={"Cache-Control": "no-store"},
+    )
+
+
+# --- cases to answer, and the scorecard -----------------------------------------------------------
+
+
+@router.get("/seller/cases")
+async def cases_to_answer(request: Request, session: Seller) -> Response:
+    to_answer, others = await run_in_threadpool(case_pages.seller_cases, deps_of(request), session.user)
+    return render(request, "seller/cases.html", to_answer=to_answer, others=others, words=case_words)
+
+
+@router.post("/cases/{case_id}/response")
+async def respond(
+    request: Request,
+    case_id: str,
+    session: SellerForm,
+    action: Annotated[str, Form(max_length=20)] = "",
+    resolution: Annotated[str, Form(max_length=40)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    message: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    deps = deps_of(request)
+    values = {"action": action, "resolution": resolution, "amount": amount, "message": message}
+    offer = action == "offer"
+    try:
+        page = await run_in_threadpool(case_pages.case_page, deps, session.user, case_id)
+        minor = parse_amount(amount, page.view.case.currency) if offer and amount.strip() else None
+        if offer and amount.strip() and minor is None:
+            raise ValidationFailed.one(
+                "amount", "invalid", f"Give the amount in {page.view.case.currency}, like 12.50."
+            )
+        await run_in_threadpool(
+            case_actions.respond,
+            deps,
+            session.user,
+            case_id,
+            action,
+            message,
+            (resolution or None) if offer else None,
+            minor,
+        )
+    except (ValidationFailed, Conflict) as exc:
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return await case_response(request, session, case_id, form_state("response", values, exc), status)
+    return RedirectResponse(f"/cases/{case_id}?done=answered", status_code=303)
+
+
+@router.get("/seller/performance")
+async def performance(request: Request, session: Seller) -> Response:
+    deps = deps_of(request)
+    card = await run_in_threadpool(seller_performance, deps, session.user, session.user.id)
+    return render(
+        request, "seller/performance.html", card=card, meaning=MEANING, days=(card.until - card.since).days
     )
