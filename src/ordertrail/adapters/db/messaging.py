@@ -141,7 +141,7 @@ class SqlOutbox:
                 f"promised_latest, shipping_address, shipping_service FROM orders WHERE id IN ({marks})",
                 chunk,
             ):
-                address = v.read_json(r[10]) or {}
+                address = (orjson.loads(r[10]) if isinstance(r[10], str) else r[10]) or {}
                 out[r[0]] = {
                     "order": {
                         "id": r[0],

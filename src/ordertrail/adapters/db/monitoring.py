@@ -217,7 +217,6 @@ class SqlMonitoring:
                 *_SHIPMENT_COLUMNS,
                 O.c.promised_earliest,
                 O.c.promised_latest,
-                _destination().label("destination"),
             )
             .join(O, O.c.id == S.c.order_id)
             .where(S.c.active, S.c.estimated_latest < today, S.c.status.in_(list(statuses)))
