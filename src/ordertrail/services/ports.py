@@ -29,6 +29,7 @@ from ordertrail.services.ports_monitoring import (
     SweepSchedule,
     WebhookRepository,
 )
+from ordertrail.services.ports_privacy import PersonalData
 
 Clock = Callable[[], datetime]
 
@@ -316,6 +317,7 @@ class UnitOfWork(Protocol):
     email_preferences: EmailPreferences
     inbound: InboundPayloadRepository
     polls: CarrierPollRepository
+    personal_data: PersonalData
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -14,6 +14,7 @@ from ordertrail.adapters.db.monitoring import SqlMonitoring
 from ordertrail.adapters.db.orders import SqlOrders, SqlUsers
 from ordertrail.adapters.db.page_queries import SqlPageQueries
 from ordertrail.adapters.db.performance import SqlPerformance
+from ordertrail.adapters.db.privacy import SqlPersonalData
 from ordertrail.adapters.db.shipments import SqlEvents, SqlHistory, SqlShipments
 from ordertrail.adapters.db.sign_ins import SqlSignIns
 from ordertrail.adapters.db.stall_stats import SqlStallStats
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.email_preferences = SqlEmailPreferences(c)
         self.inbound = SqlInboundPayloads(c)
         self.polls = SqlCarrierPolls(c)
+        self.personal_data = SqlPersonalData(c)
         return self
 
     def __exit__(

@@ -186,6 +186,9 @@ def demo(
     run_demo(_container(), serve_after, host, port, seconds_per_hop)
 
 
+from ordertrail.entrypoints.cli import custody as _custody  # noqa: E402,F401  (backup, restore, users export|erase)
+
+
 def main() -> None:
     try:
         app()
