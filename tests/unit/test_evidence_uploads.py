@@ -7,6 +7,7 @@ from typing import Any
 
 import anyio
 import pytest
+from anyio.from_thread import start_blocking_portal
 from starlette.requests import Request
 
 from ordertrail.domain.errors import TooLarge, UnsupportedMediaType
@@ -90,10 +91,10 @@ def _read(upload: MultipartFile, limit: int) -> tuple[str | None, bytes]:
         name = upload.begin()
         return name, b"".join(checked_upload(upload.chunks(), limit, []))
 
-    async def main() -> tuple[str | None, bytes]:
-        return await anyio.to_thread.run_sync(consume)
-
-    return anyio.run(main)
+    # The service runs in a worker thread of the server's event loop, as in production; the loop gets
+    # a thread of its own, so that this works whatever loop the test runner may already run.
+    with start_blocking_portal() as portal:
+        return portal.call(anyio.to_thread.run_sync, consume)
 
 
 def test_a_multipart_body_is_pulled_from_the_client_only_as_far_as_it_is_read() -> None:
