@@ -18,7 +18,7 @@ from ordertrail.entrypoints.cli.edd import METRICS, app
 from ordertrail.services.edd_evaluation import Loaded, Protocol, Window, learn, split
 
 OLIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "olist"
-TRAIN, CALIBRATE, TEST = "2017-11-01:2017-11-30", "2017-12-01:2017-12-20", "2017-12-21:2017-12-31"
+TRAIN, CALIBRATE, TEST = "2017-11-01:2017-11-30", "2017-12-01:2017-12-10", "2017-12-11:2017-12-17"
 PROTOCOL = Protocol(Window.parse(TRAIN), Window.parse(CALIBRATE), Window.parse(TEST))
 
 pytestmark = pytest.mark.skipif(not OLIST.is_dir(), reason="the Olist data is not beside the repository")
@@ -106,15 +106,16 @@ def test_evaluate_prints_every_metric_for_every_model_and_checkpoint() -> None:
     assert 0.5 <= ours["interval_coverage"] <= 1.0 and ours["mean_interval_width_days"] > 0
 
 
-def test_evaluate_shows_a_readable_table_and_progress() -> None:
+def test_evaluate_with_nightly_recalibration_shows_a_readable_table_and_progress() -> None:
     result = CliRunner().invoke(
         app,
         ["evaluate", "--olist", str(OLIST), "--train", "2017-12-01:2017-12-10", "--calibrate", "2017-12-11:2017-12-20",
-         "--test", "2017-12-21:2017-12-22"],
+         "--test", "2017-12-21:2017-12-22", "--recalibrate", "daily"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "ordertrail  handover" in result.stdout
-    assert "calibrate" in result.stderr and "score" in result.stderr
+    for stage in ("load", "fit", "calibrate", "pace", "score"):
+        assert stage in result.stderr
 
 
 def test_evaluate_refuses_windows_that_overlap() -> None:

@@ -1,5 +1,6 @@
 import json
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from ordertrail.domain.eta import (
     fit,
     milestone_for_status,
 )
+from ordertrail.domain.eta.pace import PaceTracker, paces_as_of
 from ordertrail.domain.statuses import ShipmentStatus
 
 WEEKDAYS = BusinessCalendar()
@@ -249,3 +251,43 @@ def test_shipment_statuses_map_to_estimation_milestones() -> None:
     assert milestone_for_status(ShipmentStatus.DELIVERY_ATTEMPTED) is Milestone.OUT_FOR_DELIVERY
     assert milestone_for_status(ShipmentStatus.DELIVERED) is Milestone.DELIVERED
     assert milestone_for_status(ShipmentStatus.RETURNED_TO_SENDER) is None
+
+
+def test_pace_recalibration_slows_a_region_whose_parcels_stopped_arriving() -> None:
+    rj, mg = lane(dest="RJ", postal="20040"), lane(dest="MG", postal="30100")
+    fast = history(rj, 300, date(2017, 10, 1), (1, 1), (2, 8)) + history(
+        mg, 300, date(2017, 10, 1), (1, 1), (2, 8), 2
+    )
+    model = fit(fast, date(2017, 12, 31), CALENDARS)
+    # In January and February Rio's parcels take twice as long; Minas Gerais is unchanged.
+    recent = history(rj, 300, date(2018, 1, 1), (1, 1), (6, 14), seed=3)
+    recent += history(mg, 300, date(2018, 1, 1), (1, 1), (2, 8), seed=4)
+    as_of = date(2018, 2, 28)
+    calibrated = calibrate(model, [k for h in recent if (k := h.as_known_on(as_of))], as_of)
+    pace = calibrated.calibration.transit_pace
+    assert pace["BR-RJ"] < 0.6 * pace["BR-MG"]
+    assert transit_days(model, rj) <= 5 < 8 <= transit_days(calibrated, rj)
+    assert transit_days(calibrated, mg) <= 6
+
+
+def test_the_pace_known_on_a_day_ignores_everything_that_happened_after_it() -> None:
+    ctx = lane()
+    model = fit(history(ctx, 200, date(2017, 10, 1), (1, 1), (3, 4)), date(2017, 12, 31), CALENDARS)
+    night = date(2018, 1, 31)
+    before = history(ctx, 100, date(2018, 1, 1), (1, 1), (3, 12), seed=5)
+    # The same parcels, but every one delivered after that night now takes a month longer.
+    after = [
+        h
+        if h.delivered_on is None or h.delivered_on <= night
+        else replace(h, delivered_on=h.delivered_on + timedelta(days=30))
+        for h in before
+    ]
+    answers = []
+    for records in (before, after):
+        tracker = PaceTracker(model, half_life_days=10, strength=50)
+        for h in records:
+            tracker.add(h, max(d for d in (h.placed_on, h.handed_over_on, h.delivered_on) if d))
+        answers.append(tracker.paces_as_of(night))
+    assert answers[0] == answers[1]
+    static = paces_as_of(model, [k for h in before if (k := h.as_known_on(night))], night, 10, 50)
+    assert static == answers[0]

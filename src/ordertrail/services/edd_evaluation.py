@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from ordertrail.domain.eta.estimator import CalendarSource, EtaModel
-from ordertrail.domain.eta.fitting import FitConfig, ShipmentHistory, calibrate, fit
+from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel
+from ordertrail.domain.eta.fitting import FitConfig, calibrate, fit
+from ordertrail.domain.eta.history import ShipmentHistory
 from ordertrail.domain.eta.lanes import LaneContext
+from ordertrail.domain.eta.pace import PaceTracker
 from ordertrail.domain.eta.windows import DeliveryWindow, Milestone
 
 Progress = Callable[[str, int, int], None]
@@ -119,6 +121,9 @@ class SplitOrders:
     calibration: tuple[ShipmentHistory, ...]  # as known at calibrate.end
     baseline: tuple[ShipmentHistory, ...]  # train orders as known at calibrate.end
     test: tuple[EvaluationOrder, ...]
+    # Calibration orders with their whole story, for `--recalibrate daily` only: they go into a
+    # PaceTracker, which answers "as of day D" from events dated on or before D and nothing else.
+    calibration_timeline: tuple[ShipmentHistory, ...] = ()
 
 
 def split(orders: Iterable[EvaluationOrder], protocol: Protocol) -> SplitOrders:
@@ -126,6 +131,7 @@ def split(orders: Iterable[EvaluationOrder], protocol: Protocol) -> SplitOrders:
     calibration: list[ShipmentHistory] = []
     baseline: list[ShipmentHistory] = []
     test: list[EvaluationOrder] = []
+    timeline: list[ShipmentHistory] = []
     for order in orders:
         if order.placed_on in protocol.train:
             history = order.history()
@@ -139,6 +145,7 @@ def split(orders: Iterable[EvaluationOrder], protocol: Protocol) -> SplitOrders:
             known = order.history().as_known_on(protocol.calibrate.end)
             if known is not None:
                 calibration.append(known)
+            timeline.append(order.history())
         elif order.placed_on in protocol.test:
             test.append(order)
     cutoff = protocol.calibrate.end
@@ -147,7 +154,7 @@ def split(orders: Iterable[EvaluationOrder], protocol: Protocol) -> SplitOrders:
         for day in (history.placed_on, history.handed_over_on, history.delivered_on):
             if day is not None and day > cutoff:
                 raise AssertionError("an order's future reached the learning data")
-    return SplitOrders(tuple(train), tuple(calibration), tuple(baseline), tuple(test))
+    return SplitOrders(tuple(train), tuple(calibration), tuple(baseline), tuple(test), tuple(timeline))
 
 
 class LaneQuantileBaseline:
@@ -280,23 +287,77 @@ def learn(
     return model, LaneQuantileBaseline(parts.baseline)
 
 
+RECALIBRATIONS = ("static", "daily")
+
+
+class _DailyPace:
+    """The calibrated model with its pace exponents brought up to the day before each checkpoint,
+    as a nightly `edd fit` would: from calibration-window parcels only, as known that night."""
+
+    def __init__(self, model: EtaModel, parts: SplitOrders, protocol: Protocol, config: FitConfig) -> None:
+        self.model = model
+        self.cutoff = protocol.calibrate.end
+        self.tracker = PaceTracker(model, config.pace_half_life_days, config.pace_strength)
+        for history in parts.calibration_timeline:
+            self.tracker.add(history, _last_day(history))
+        self._models: dict[date, EtaModel] = {}
+
+    def prepare(self, checkpoints: Iterable[date]) -> None:
+        # The tracker is incremental in date order, so visit the needed nights in order once.
+        for night in sorted({max(self.cutoff, day - timedelta(days=1)) for day in checkpoints}):
+            self.at(night + timedelta(days=1))
+
+    def at(self, checkpoint: date) -> EtaModel:
+        night = max(self.cutoff, checkpoint - timedelta(days=1))
+        model = self._models.get(night)
+        if model is None:
+            if night == self.cutoff:
+                model = self.model
+            else:
+                handling, transit = self.tracker.paces_as_of(night)
+                cal = self.model.calibration
+                model = self.model.with_calibration(
+                    Calibration(cal.by_milestone, cal.by_destination, transit, handling)
+                )
+            self._models[night] = model
+        return model
+
+
+def _last_day(history: ShipmentHistory) -> date:
+    return max(d for d in (history.placed_on, history.handed_over_on, history.delivered_on) if d is not None)
+
+
 def evaluate(
     loaded: Loaded,
     protocol: Protocol,
     calendars: CalendarSource,
     config: FitConfig | None = None,
     progress: Progress | None = None,
+    recalibrate: str = "static",
 ) -> EvaluationResult:
+    """Score the three models. `recalibrate="daily"` re-estimates the pace exponents every night of
+    the test window from calibration-window parcels as known that night (test-window orders still
+    never reach learning); "static" keeps everything as of the calibration cut-off."""
+    if recalibrate not in RECALIBRATIONS:
+        raise ValueError(f"recalibrate must be one of {RECALIBRATIONS}")
     config = config or FitConfig()
     report = progress or (lambda stage, done, total: None)
     report("split", 0, 1)
     parts = split(loaded.orders, protocol)
     report("split", 1, 1)
     model, baseline = learn(parts, protocol, calendars, config, report)
+    daily = None
+    if recalibrate == "daily":
+        report("pace", 0, 1)
+        daily = _DailyPace(model, parts, protocol, config)
+        daily.prepare(d for o in parts.test for d in (o.placed_on, o.handed_over_on))
+        report("pace", 1, 1)
     tallies = {(m, c): _Tally() for m in MODELS for c in (CHECKOUT, HANDOVER)}
     total = len(parts.test)
     for i, order in enumerate(parts.test):
-        _score(order, model, baseline, tallies)
+        at_checkout = daily.at(order.placed_on) if daily else model
+        at_handover = daily.at(order.handed_over_on) if daily else model
+        _score(order, at_checkout, at_handover, baseline, tallies)
         if i % 500 == 0:
             report("score", i, total)
     report("score", total, total)
@@ -316,13 +377,15 @@ def evaluate(
         "interval": list(config.policy.interval),
         "fit_as_of": protocol.train.end.isoformat(),
         "calibration_as_of": protocol.calibrate.end.isoformat(),
+        "recalibrate": recalibrate,
     }
     return EvaluationResult(protocol, models, counts, settings)
 
 
 def _score(
     order: EvaluationOrder,
-    model: EtaModel,
+    at_checkout: EtaModel,
+    at_handover: EtaModel,
     baseline: LaneQuantileBaseline,
     tallies: dict[tuple[str, str], _Tally],
 ) -> None:
@@ -333,7 +396,7 @@ def _score(
     for checkpoint, start in ((CHECKOUT, order.placed_on), (HANDOVER, order.handed_over_on)):
         w = baseline.window(ctx, checkpoint, start)
         tallies[("baseline", checkpoint)].add(order, w.promised, w.point, (w.earliest, w.latest))
-    w = model.promise(ctx, order.placed_on)
+    w = at_checkout.promise(ctx, order.placed_on)
     tallies[("ordertrail", CHECKOUT)].add(order, w.promised, w.point, (w.earliest, w.latest))
-    w = model.reestimate(ctx, Milestone.IN_TRANSIT, order.handed_over_on, order.handed_over_on)
+    w = at_handover.reestimate(ctx, Milestone.IN_TRANSIT, order.handed_over_on, order.handed_over_on)
     tallies[("ordertrail", HANDOVER)].add(order, w.promised, w.point, (w.earliest, w.latest))

@@ -3,15 +3,8 @@ calibrated promises and re-estimation after every scan. Pure: standard library o
 
 from ordertrail.domain.eta.calendar import MONDAY_TO_FRIDAY, MONDAY_TO_SATURDAY, BusinessCalendar
 from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel, FixedCalendars
-from ordertrail.domain.eta.fitting import (
-    Defaults,
-    FitConfig,
-    LeakageError,
-    ShipmentHistory,
-    calibrate,
-    default_model,
-    fit,
-)
+from ordertrail.domain.eta.fitting import Defaults, FitConfig, calibrate, default_model, fit
+from ordertrail.domain.eta.history import LeakageError, ShipmentHistory
 from ordertrail.domain.eta.lanes import LaneContext
 from ordertrail.domain.eta.windows import (
     DateDistribution,

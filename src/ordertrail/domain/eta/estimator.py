@@ -24,13 +24,14 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from ordertrail.domain.eta.calendar import BusinessCalendar
-from ordertrail.domain.eta.calibration import LevelMap, paced
+from ordertrail.domain.eta.calibration import LevelMap
 from ordertrail.domain.eta.lanes import (
     LaneContext,
     StageModel,
     destination_group,
     hazard_from_pmf,
     origin_group,
+    paced,
     pmf_from_hazard,
 )
 from ordertrail.domain.eta.windows import DateDistribution, DeliveryWindow, Milestone, PromisePolicy
@@ -66,7 +67,7 @@ class Calibration:
 
     by_milestone: dict[Milestone, LevelMap] = field(default_factory=dict)
     by_destination: dict[tuple[Milestone, str], LevelMap] = field(default_factory=dict)
-    # Pace exponents (see calibration.PaceEstimator) by destination group ("*" for all).
+    # Pace exponents (see pace.PaceEstimator) by destination group ("*" for all).
     transit_pace: dict[str, float] = field(default_factory=dict)
     handling_pace: dict[str, float] = field(default_factory=dict)
 

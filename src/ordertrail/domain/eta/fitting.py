@@ -13,64 +13,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ordertrail.domain.eta.calendar import BusinessCalendar
-from ordertrail.domain.eta.calibration import LevelMap, PaceEstimator, ScoreSet, level_map
+from ordertrail.domain.eta.calibration import LevelMap, ScoreSet, level_map
 from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel
+from ordertrail.domain.eta.history import LeakageError, ShipmentHistory
 from ordertrail.domain.eta.lanes import (
     HANDLING_LEVELS,
     MAX_DAYS,
     TRANSIT_LEVELS,
-    LaneContext,
     StageModel,
     StageParams,
     destination_group,
-    origin_group,
     prior_hazard,
     recency_weights,
 )
+from ordertrail.domain.eta.pace import paces_as_of
 from ordertrail.domain.eta.windows import DateDistribution, Milestone, PromisePolicy
-
-
-class LeakageError(ValueError):
-    """A record carries information from after the as-of date it is being learned at."""
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentHistory:
-    """One past shipment: when handling started (local date, after the cut-off), and when the
-    carrier accepted it and delivered it, if it had by the time the record describes."""
-
-    ctx: LaneContext
-    placed_on: date
-    handed_over_on: date | None = None
-    delivered_on: date | None = None
-
-    def as_known_on(self, as_of: date) -> ShipmentHistory | None:
-        """This record as it looked at the end of `as_of`; None if it had not been placed yet."""
-        if self.placed_on > as_of:
-            return None
-        handed = (
-            self.handed_over_on if self.handed_over_on is not None and self.handed_over_on <= as_of else None
-        )
-        delivered = (
-            self.delivered_on
-            if handed is not None and self.delivered_on is not None and self.delivered_on <= as_of
-            else None
-        )
-        if handed is self.handed_over_on and delivered is self.delivered_on:
-            return self
-        return ShipmentHistory(self.ctx, self.placed_on, handed, delivered)
-
-    def check_known_on(self, as_of: date) -> None:
-        for label, day in (
-            ("placed", self.placed_on),
-            ("handed over", self.handed_over_on),
-            ("delivered", self.delivered_on),
-        ):
-            if day is not None and day > as_of:
-                raise LeakageError(
-                    f"a record {label} on {day.isoformat()} cannot be learned from as of {as_of.isoformat()}"
-                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +146,10 @@ def calibrate(
         record.check_known_on(as_of)
         if model.fitted_as_of is not None and record.placed_on <= model.fitted_as_of:
             raise LeakageError("calibration records must be placed after the fit's as-of date")
-    paced_model = model.with_calibration(_paces(model, records, as_of, config))
+    handling_pace, transit_pace = paces_as_of(
+        model, records, as_of, config.pace_half_life_days, config.pace_strength
+    )
+    paced_model = model.with_calibration(Calibration(transit_pace=transit_pace, handling_pace=handling_pace))
     scores: dict[tuple[Milestone, str], ScoreSet] = {}
     as_of_ordinal = as_of.toordinal()
     for i, record in enumerate(records):
@@ -240,75 +200,6 @@ def calibrate(
     )
 
 
-def _paces(model: EtaModel, records: list[ShipmentHistory], as_of: date, config: FitConfig) -> Calibration:
-    transit, handling = PaceEstimator(), PaceEstimator()
-    as_of_ordinal = as_of.toordinal()
-    half_life = config.pace_half_life_days
-    for record in records:
-        ctx = record.ctx
-        hcal = model.calendars.handling(ctx)
-        _add_days(
-            handling,
-            origin_group(ctx),
-            model.handling.hazard(ctx.handling_path()),
-            hcal,
-            record.placed_on,
-            record.handed_over_on,
-            as_of,
-            as_of_ordinal,
-            half_life,
-        )
-        if record.handed_over_on is not None:
-            tcal = model.calendars.transit(ctx)
-            _add_days(
-                transit,
-                destination_group(ctx),
-                model.transit.hazard(ctx.transit_path()),
-                tcal,
-                record.handed_over_on,
-                record.delivered_on,
-                as_of,
-                as_of_ordinal,
-                half_life,
-            )
-    transit_pace = _thetas(transit, config.pace_strength)
-    handling_pace = _thetas(handling, config.pace_strength)
-    return Calibration(transit_pace=transit_pace, handling_pace=handling_pace)
-
-
-def _add_days(
-    estimator: PaceEstimator,
-    group: str,
-    hazard: list[float],
-    calendar: BusinessCalendar,
-    start: date,
-    end: date | None,
-    as_of: date,
-    as_of_ordinal: int,
-    half_life: float,
-) -> None:
-    done = end is not None
-    days = min(
-        len(hazard) - 2, max(0, calendar.business_days_between(start, end if end is not None else as_of))
-    )
-    offsets = calendar.business_day_offsets(start, days)
-    start_ordinal = start.toordinal()
-    weights = recency_weights([start_ordinal + o for o in offsets], as_of_ordinal, half_life)
-    for d in range(days + 1):
-        event = done and d == days
-        estimator.add(group, hazard[d], event, weights[d])
-        estimator.add("*", hazard[d], event, weights[d])
-
-
-def _thetas(estimator: PaceEstimator, strength: float) -> dict[str, float]:
-    overall = estimator.theta("*")
-    out = {"*": overall}
-    for group in estimator.groups():
-        if group != "*":
-            out[group] = estimator.theta(group, overall, strength)
-    return out
-
-
 def _score(
     scores: ScoreSet,
     dist: DateDistribution,
@@ -324,18 +215,3 @@ def _score(
     else:
         # Still moving at the cut-off: it will come after as_of, so every score is at least F(as_of).
         scores.add(dist.cdf_before(as_of + timedelta(days=1), cdf), 1.0, jitter, weight, censored=True)
-
-
-def repace(
-    model: EtaModel, records: Iterable[ShipmentHistory], as_of: date, config: FitConfig | None = None
-) -> EtaModel:
-    """Update only the pace exponents to what is known at `as_of`, keeping the level maps."""
-    config = config or FitConfig()
-    records = list(records)
-    for record in records:
-        record.check_known_on(as_of)
-    paces = _paces(model, records, as_of, config)
-    cal = model.calibration
-    return model.with_calibration(
-        Calibration(cal.by_milestone, cal.by_destination, paces.transit_pace, paces.handling_pace)
-    )

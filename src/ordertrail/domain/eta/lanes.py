@@ -101,6 +101,13 @@ def hazard_from_pmf(pmf: Sequence[float]) -> list[float]:
     return hazard
 
 
+def paced(hazard: Sequence[float], theta: float) -> list[float]:
+    if theta == 1.0:
+        return list(hazard)
+    out = [1.0 - (1.0 - h) ** theta if h < 1.0 else 1.0 for h in hazard]
+    return out
+
+
 def pmf_from_hazard(hazard: Sequence[float], elapsed: int = 0) -> list[float]:
     """P(duration = d | duration >= elapsed) for d = 0..len(hazard)-1 (zeros before `elapsed`)."""
     last = len(hazard) - 1

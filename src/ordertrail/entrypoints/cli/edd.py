@@ -13,12 +13,13 @@ from typing import Annotated
 
 import typer
 
-from ordertrail.domain.eta.fitting import ShipmentHistory
+from ordertrail.domain.eta.history import ShipmentHistory
 from ordertrail.domain.eta.lanes import LaneContext
 from ordertrail.services.edd_evaluation import (
     CHECKOUT,
     HANDOVER,
     MODELS,
+    RECALIBRATIONS,
     EvaluationResult,
     Protocol,
     Window,
@@ -91,8 +92,18 @@ def evaluate_command(
     calibrate: Annotated[str, typer.Option("--calibrate", help="Purchase window to calibrate on, FROM:TO.")],
     test: Annotated[str, typer.Option("--test", help="Purchase window to score, FROM:TO.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    recalibrate: Annotated[
+        str,
+        typer.Option(
+            "--recalibrate",
+            help="static: everything as of the calibration cut-off. daily: also re-estimate the pace "
+            "every night of the test window from calibration-window parcels as known that night.",
+        ),
+    ] = "static",
 ) -> None:
     """Score Olist's estimate, the lane-quantile baseline and ordertrail on the test window."""
+    if recalibrate not in RECALIBRATIONS:
+        raise typer.BadParameter(f"one of {', '.join(RECALIBRATIONS)}", param_hint="--recalibrate")
     from ordertrail.adapters.calendars import HolidayCalendars
     from ordertrail.adapters.olist import OlistDataError, load_orders
 
@@ -112,7 +123,7 @@ def evaluate_command(
         typer.echo(f"Cannot read the Olist data: {exc}", err=True)
         raise typer.Exit(2) from None
     progress("load", 1, 1)
-    result = evaluate(loaded, protocol, HolidayCalendars(), progress=progress)
+    result = evaluate(loaded, protocol, HolidayCalendars(), progress=progress, recalibrate=recalibrate)
     runtime = time.monotonic() - started
     if as_json:
         typer.echo(json.dumps(_as_json(result, runtime), indent=2))
