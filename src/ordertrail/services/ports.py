@@ -29,6 +29,7 @@ from ordertrail.services.ports_monitoring import (
     SweepSchedule,
     WebhookRepository,
 )
+from ordertrail.services.ports_observability import OperationalFigures
 from ordertrail.services.ports_privacy import PersonalData
 
 Clock = Callable[[], datetime]
@@ -318,6 +319,7 @@ class UnitOfWork(Protocol):
     inbound: InboundPayloadRepository
     polls: CarrierPollRepository
     personal_data: PersonalData
+    figures: OperationalFigures
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -11,6 +11,7 @@ from ordertrail.adapters.db.cases import SqlCases
 from ordertrail.adapters.db.deliveries import SqlDeliveries, SqlWebhooks
 from ordertrail.adapters.db.messaging import SqlEmailPreferences, SqlInbox, SqlOutbox
 from ordertrail.adapters.db.monitoring import SqlMonitoring
+from ordertrail.adapters.db.observability import SqlOperationalFigures
 from ordertrail.adapters.db.orders import SqlOrders, SqlUsers
 from ordertrail.adapters.db.page_queries import SqlPageQueries
 from ordertrail.adapters.db.performance import SqlPerformance
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.inbound = SqlInboundPayloads(c)
         self.polls = SqlCarrierPolls(c)
         self.personal_data = SqlPersonalData(c)
+        self.figures = SqlOperationalFigures(c)
         return self
 
     def __exit__(

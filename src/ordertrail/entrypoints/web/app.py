@@ -57,6 +57,6 @@ def create_app(container: Container, *, run_worker: bool = False) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def get_metrics() -> Response:
-        return metrics.render()
+        return metrics.render(container.deps)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +16,11 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
+
+from ordertrail.services.context import Deps
+from ordertrail.services.observability import operational_figures
+
+log = logging.getLogger(__name__)
 
 registry = CollectorRegistry(auto_describe=True)
 
@@ -54,5 +60,80 @@ async def timing_middleware(
     return response
 
 
-def render() -> Response:
+# Read from the database at scrape time, so they are true whichever process (API or worker) did the work.
+OUTBOX_LAG = Gauge(
+    "ordertrail_outbox_lag_seconds",
+    "Age of the oldest outbox row waiting to be fanned out",
+    registry=registry,
+)
+DELIVERIES_PENDING = Gauge(
+    "ordertrail_deliveries_pending", "E-mail and webhook deliveries waiting", ["channel"], registry=registry
+)
+DELIVERY_LAG = Gauge(
+    "ordertrail_delivery_lag_seconds",
+    "Age of the oldest delivery waiting, by channel",
+    ["channel"],
+    registry=registry,
+)
+SWEEP_LAST_SECONDS = Gauge(
+    "ordertrail_sweep_last_duration_seconds",
+    "How long each sweep's last run took",
+    ["sweep"],
+    registry=registry,
+)
+SWEEP_LAST_FINDINGS = Gauge(
+    "ordertrail_sweep_last_findings",
+    "What each sweep's last run found",
+    ["sweep", "finding"],
+    registry=registry,
+)
+SWEEP_LAST_FAILED = Gauge(
+    "ordertrail_sweep_last_failed",
+    "1 when a sweep's last run ended in an error",
+    ["sweep"],
+    registry=registry,
+)
+FIGURES_UP = Gauge(
+    "ordertrail_figures_up", "1 when the backlog and sweep figures could be read", registry=registry
+)
+
+
+def count_ingest(accepted: int, duplicates: int, rejected: int) -> None:
+    EVENTS_INGESTED.labels("accepted").inc(accepted)
+    EVENTS_INGESTED.labels("duplicate").inc(duplicates)
+    EVENTS_INGESTED.labels("rejected").inc(rejected)
+
+
+def refresh(deps: Deps) -> None:
+    try:
+        figures = operational_figures(deps)
+    except Exception as exc:  # a scrape must answer even when the database does not
+        log.warning("figures for /metrics unavailable: %s", type(exc).__name__)
+        FIGURES_UP.set(0)
+        return
+    FIGURES_UP.set(1)
+    OUTBOX_PENDING.set(figures.outbox.pending)
+    OUTBOX_LAG.set(figures.outbox_lag_seconds)
+    for gauge in (
+        DELIVERIES_PENDING,
+        DELIVERY_LAG,
+        SWEEP_LAST_SECONDS,
+        SWEEP_LAST_FINDINGS,
+        SWEEP_LAST_FAILED,
+    ):
+        gauge.clear()
+    for channel, backlog in figures.deliveries.items():
+        DELIVERIES_PENDING.labels(channel).set(backlog.pending)
+        DELIVERY_LAG.labels(channel).set(figures.delivery_lag_seconds[channel])
+    for run in figures.sweeps:
+        if run.started_at and run.finished_at and run.finished_at >= run.started_at:
+            SWEEP_LAST_SECONDS.labels(run.name).set((run.finished_at - run.started_at).total_seconds())
+        SWEEP_LAST_FAILED.labels(run.name).set(int(run.failed))
+        for finding, n in run.counts.items():
+            SWEEP_LAST_FINDINGS.labels(run.name, finding).set(n)
+
+
+def render(deps: Deps | None = None) -> Response:
+    if deps is not None:
+        refresh(deps)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

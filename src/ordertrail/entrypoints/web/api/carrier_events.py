@@ -10,6 +10,7 @@ from ordertrail.domain.events import Location, ProofOfDelivery
 from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
 from ordertrail.entrypoints.web.deps import DepsT, require
+from ordertrail.entrypoints.web.metrics import count_ingest
 from ordertrail.entrypoints.web.problems import field_errors
 from ordertrail.entrypoints.web.schemas import CarrierEventIn, CarrierEventsIn
 from ordertrail.services.ingest import EventInput, ingest_events
@@ -66,6 +67,7 @@ def post_carrier_events(
 ) -> dict[str, Any]:
     inputs, rejected = _validate_all(body.events)
     result = ingest_events(deps, inputs, rejected)
+    count_ingest(result.accepted, result.duplicates, len(result.rejected))
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ordertrail.adapters.carriers.providers import PROVIDERS
 from ordertrail.entrypoints.web.deps import Actor, Cursor, DepsT, Limit, container
-from ordertrail.entrypoints.web.metrics import UNKNOWN_CODES
+from ordertrail.entrypoints.web.metrics import UNKNOWN_CODES, count_ingest
 from ordertrail.entrypoints.web.problems import problem
 from ordertrail.services import webhooks_inbound
 
@@ -47,6 +47,7 @@ def inbound_webhook(provider: str, request: Request, body: RawBody, deps: DepsT)
         return problem(413, f"A webhook body may be at most {MAX_BODY_BYTES} bytes.", code="too_large")
     secret = container(request).settings.webhook_secret(adapter.name)
     outcome = webhooks_inbound.receive_webhook(deps, adapter, request.headers, body, secret)
+    count_ingest(outcome.accepted, outcome.duplicates, len(outcome.rejected))
     if outcome.unknown_codes:
         UNKNOWN_CODES.labels(adapter.name).inc(len(outcome.unknown_codes))
     return {
