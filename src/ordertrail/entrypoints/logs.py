@@ -73,6 +73,8 @@ def configure(level: str = "INFO", stream: IO[str] | None = None) -> None:
     # uvicorn's access log writes raw paths (which may hold a one-time sign-in token) and client
     # addresses; the app's own request log replaces it.
     logging.getLogger("uvicorn.access").disabled = True
+    # SQLAlchemy logs every statement at INFO; the statements say nothing an operator needs.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
