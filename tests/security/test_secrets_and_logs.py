@@ -217,3 +217,19 @@ def test_the_carrier_api_client_times_out_on_a_silent_carrier(silent_server: int
         client._http.get("/track")
     client.close()
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8000/hook",
+        "https://10.1.2.3/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://db.internal/hook",
+    ],
+)
+def test_a_webhook_subscription_may_not_point_inside_the_network(api: Api, seller: Party, url: str) -> None:
+    r = api.client.post("/v1/webhook-subscriptions", json={"url": url, "events": ["*"]}, headers=seller.auth)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "private_address"
