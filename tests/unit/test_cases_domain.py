@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -269,7 +268,7 @@ def test_the_system_escalates_only_unanswered_cases_past_their_deadline_and_laps
     with pytest.raises(Conflict):
         act(case, Action.AUTO_ESCALATE, Party.SYSTEM, case.respond_by - timedelta(seconds=1))
     assert act(case, Action.AUTO_ESCALATE, Party.SYSTEM, case.respond_by).status is CaseStatus.ESCALATED
-    waiting = replace(act(case, Action.REJECT, Party.SELLER, PASSED, note="No"))
+    waiting = act(case, Action.REJECT, Party.SELLER, PASSED, note="No")
     with pytest.raises(Conflict):
         act(waiting, Action.LAPSE, Party.SYSTEM, waiting.escalate_until - timedelta(seconds=1))
     assert act(waiting, Action.LAPSE, Party.SYSTEM, waiting.escalate_until).status is CaseStatus.WITHDRAWN
