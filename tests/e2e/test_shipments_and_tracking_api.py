@@ -425,3 +425,17 @@ def test_health_and_readiness(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     assert api.client.get("/readyz").json() == {"status": "ready"}
     assert "ordertrail_http_request_seconds" in api.client.get("/metrics").text
+
+
+def test_a_lost_parcel_stops_counting_once_its_replacement_is_delivered(
+    api: Api, buyer: Party, seller: Party, clock: Any
+) -> None:
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    api.events([ev(UPS, "2026-11-27T18:00:00-05:00", "in_transit"), ev(UPS, "2026-12-03T10:00:00-05:00", "lost")])
+    clock.advance(days=8)
+    api.ship(order["id"], seller, UPS2)
+    api.events([ev(UPS2, "2026-12-05T14:00:00-05:00", "delivered")])
+    r = api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()
+    assert [s["status"] for s in r["shipments"]] == ["lost", "delivered"]
+    assert r["status"] == "delivered"

@@ -7,12 +7,28 @@ from datetime import datetime, timedelta
 
 from ordertrail.domain.orders import OrderFacts, derive_order_status, unshipped_quantities
 from ordertrail.domain.statuses import SCANNED, OrderStatus, ShipmentStatus
-from ordertrail.services.ports import StatusChange, UnitOfWork
+from ordertrail.services.ports import ShipmentFacts, StatusChange, UnitOfWork
+
+
+# A parcel the carrier lost, destroyed or sent back no longer decides where the order stands once
+# another parcel (a replacement) is on its way.
+GONE = frozenset(
+    {ShipmentStatus.LOST, ShipmentStatus.DAMAGED, ShipmentStatus.DISPOSED, ShipmentStatus.RETURNED_TO_SENDER,
+     ShipmentStatus.EXPIRED}
+)
+
+
+def _counted(shipments: Sequence[ShipmentFacts]) -> list[ShipmentFacts]:
+    live = [s for s in shipments if s.status is not ShipmentStatus.CANCELLED]
+    still_coming = [s for s in live if s.status not in GONE]
+    return still_coming if still_coming and len(still_coming) < len(live) else live
 
 
 def order_class(status: ShipmentStatus) -> int:
     """The part of a shipment's status its order's status depends on (see derive_order_status):
     a change within a class, such as in transit to out for delivery, cannot change the order."""
+    if status in GONE:
+        return 4
     if status is ShipmentStatus.DELIVERED:
         return 3
     if status is ShipmentStatus.CANCELLED:
@@ -29,7 +45,7 @@ def refresh_orders(
     changes: list[StatusChange] = []
     updates: list[tuple[str, OrderStatus, datetime | None]] = []
     for order_id, inputs in uow.orders.status_inputs(order_ids).items():
-        live = [s for s in inputs.shipments if s.status is not ShipmentStatus.CANCELLED]
+        live = _counted(inputs.shipments)
         delivered = [s.delivered_at for s in live if s.delivered_at is not None]
         all_delivered_at = max(delivered) if live and len(delivered) == len(live) else None
         new = derive_order_status(
