@@ -17,7 +17,7 @@ from ordertrail.domain.cases import Case, CaseEvent
 from ordertrail.domain.events import ScanEvent
 from ordertrail.domain.orders import LineItem, Order, OrderStatus
 from ordertrail.domain.shipments import Shipment
-from ordertrail.domain.statuses import Role
+from ordertrail.domain.statuses import Role, ShipmentStatus
 from ordertrail.domain.users import User
 from ordertrail.services.ports_carriers import CarrierClient as CarrierClient  # the polling port
 from ordertrail.services.ports_carriers import CarrierPollRepository, InboundPayloadRepository
