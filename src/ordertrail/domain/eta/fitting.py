@@ -107,6 +107,8 @@ def fit(
         start = record.handed_over_on.toordinal()
         weights = recency_weights([start + o for o in offsets], as_of_ordinal, config.transit_half_life_days)
         transit.add(ctx.transit_path(), days, record.delivered_on is not None, weights)
+    handling.compact()
+    transit.compact()
     return EtaModel(handling, transit, calendars, config.policy, fitted_as_of=as_of)
 
 

@@ -188,6 +188,16 @@ class StageModel:
         counts.at_risk[day] += at_risk
         self._cache.clear()
 
+    def compact(self, min_weight: float = 1e-3) -> None:
+        """Drop keys whose recency-weighted parcels no longer matter and keep 6 significant digits,
+        so a stored fit stays small (a few MB for 60,000 parcels) and reloads to the same model."""
+        for key in [k for k, c in self._counts.items() if not c.at_risk or c.at_risk[0] < min_weight]:
+            del self._counts[key]
+        for counts in self._counts.values():
+            counts.events[:] = [float(f"{x:.6g}") for x in counts.events]
+            counts.at_risk[:] = [float(f"{x:.6g}") for x in counts.at_risk]
+        self._cache.clear()
+
     def known(self, key: str) -> float:
         """Weighted number of parcels that started the stage under `key` (0 for an unseen key)."""
         counts = self._counts.get(key)
