@@ -422,7 +422,9 @@ def explain(engine: Engine) -> None:
                 sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
                 rows = c.exec_driver_sql(prefix + sql)
             else:  # typed parameters: PostgreSQL will not compare a timestamp with a bare literal in a CASE
-                compiled = statement.compile(dialect=engine.dialect)
+                compiled = statement.compile(
+                    dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
+                )
                 sql = str(compiled)
                 rows = c.exec_driver_sql(prefix + sql, compiled.params)
             print("\n" + " ".join(sql.split())[:160] + " ...")

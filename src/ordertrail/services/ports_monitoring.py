@@ -206,11 +206,15 @@ class MonitoringQueries(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ScanGap:
+    """`count` gaps between consecutive scans from one UTC day to another, of one carrier, status
+    waited at, and destination."""
+
     carrier: str
-    status: str  # the status the parcel waited at
+    status: str
     destination_country: str | None
-    from_at: datetime
-    to_at: datetime
+    from_day: date
+    to_day: date
+    count: int = 1
 
 
 @dataclass

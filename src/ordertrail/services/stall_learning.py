@@ -44,9 +44,9 @@ def learn_stall_thresholds(deps: Deps, now: datetime) -> dict[str, int]:
             for gap in batch.gaps:
                 if gap.status not in _WATCHED:
                     continue
-                days = rules.business_days_waited(gap.from_at, gap.to_at, carrier_calendar(deps, gap.carrier))
+                days = carrier_calendar(deps, gap.carrier).business_days_between(gap.from_day, gap.to_day)
                 lane = rules.lane(gap.destination_country, policy.origin_country)
-                counts[(gap.carrier, gap.status, lane, _week(gap.from_at.date()), days)] += 1
+                counts[(gap.carrier, gap.status, lane, _week(gap.from_day), days)] += gap.count
             assert batch.learned_until is not None
             uow.stall_stats.add_counts([(*k, n) for k, n in counts.items()], batch.learned_until)
             uow.commit()

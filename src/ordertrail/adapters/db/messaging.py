@@ -103,12 +103,15 @@ class SqlOutbox:
         out: dict[str, dict[str, Any]] = {}
         ids = sorted(order_ids)
         for start in range(0, len(ids), _CHUNK):
-            chunk = tuple(ids[start : start + _CHUNK])
-            marks = ", ".join([v.placeholder] * len(chunk))
+            chunk: tuple[Any, ...] = tuple(ids[start : start + _CHUNK])
+            if v.sqlite:
+                member = f"IN ({', '.join('?' * len(chunk))})"
+            else:  # one array parameter: psycopg parses a query with thousands of placeholders slowly
+                member, chunk = "= ANY(%s)", (list(chunk),)
             items: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for order_id, sku, title, quantity, unit_price in self.c.exec_driver_sql(
                 "SELECT order_id, sku, title, quantity, unit_price FROM order_items "
-                f"WHERE order_id IN ({marks}) ORDER BY order_id, line_no",
+                f"WHERE order_id {member} ORDER BY order_id, line_no",
                 chunk,
             ):
                 items[order_id].append(
@@ -117,7 +120,7 @@ class SqlOutbox:
             parcels: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for r in self.c.exec_driver_sql(
                 "SELECT id, order_id, carrier, tracking_number, status, estimated_earliest, estimated_latest, "
-                f"predicted_late, stalled, last_event_at FROM shipments WHERE order_id IN ({marks}) "
+                f"predicted_late, stalled, last_event_at FROM shipments WHERE order_id {member} "
                 "ORDER BY order_id, created_at, id",
                 chunk,
             ):
@@ -138,7 +141,7 @@ class SqlOutbox:
                 )
             for r in self.c.exec_driver_sql(
                 "SELECT id, status, placed_at, currency, subtotal, shipping_fee, total, ship_by, promised_earliest, "
-                f"promised_latest, shipping_address, shipping_service FROM orders WHERE id IN ({marks})",
+                f"promised_latest, shipping_address, shipping_service FROM orders WHERE id {member}",
                 chunk,
             ):
                 address = (orjson.loads(r[10]) if isinstance(r[10], str) else r[10]) or {}

@@ -228,6 +228,14 @@ class SqlMonitoring:
     def set_estimates(self, rows: Sequence[tuple[str, date, date, bool]]) -> None:
         if not rows:
             return
+        if self.c.dialect.name == "postgresql":  # one statement instead of one per row
+            sids, earliest, latest, late = (list(x) for x in zip(*rows, strict=True))
+            self.c.exec_driver_sql(
+                "UPDATE shipments AS s SET estimated_earliest = v.e, estimated_latest = v.l, predicted_late = v.p "
+                "FROM unnest(%s::text[], %s::date[], %s::date[], %s::boolean[]) AS v(id, e, l, p) WHERE s.id = v.id",
+                (sids, earliest, latest, late),
+            )
+            return
         v = Values(self.c)
         execute_many(
             self.c,

@@ -6,15 +6,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Date, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
 from ordertrail.adapters.db.tables import orders, shipments, tracking_events
 from ordertrail.adapters.db.tables_monitoring import stall_gap_counts, stall_learning, stall_thresholds
 from ordertrail.services.ports_monitoring import GapBatch, ScanGap
 
 TE = tracking_events
+
+
+def _utc_day(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    if conn.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)  # SQLite keeps UTC text: its date part
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 class SqlStallStats:
@@ -46,14 +58,11 @@ class SqlStallStats:
             .where(TE.c.shipment_id.in_(touched))
             .subquery()
         )
+        prev_day, day = _utc_day(self.c, lagged.c.prev_at), _utc_day(self.c, lagged.c.occurred_at)
+        destination = orders.c.shipping_address["country_code"].as_string()
+        # Counted per (carrier, status, destination, day pair) in SQL: Python sees one row per group.
         q = (
-            select(
-                shipments.c.carrier,
-                lagged.c.prev_status,
-                orders.c.shipping_address["country_code"].as_string().label("destination"),
-                lagged.c.prev_at,
-                lagged.c.occurred_at,
-            )
+            select(shipments.c.carrier, lagged.c.prev_status, destination, prev_day, day, func.count())
             .join(shipments, shipments.c.id == lagged.c.shipment_id)
             .join(orders, orders.c.id == shipments.c.order_id)
             .where(
@@ -62,10 +71,11 @@ class SqlStallStats:
                 lagged.c.prev_at.is_not(None),
                 shipments.c.carrier.is_not(None),
             )
+            .group_by(shipments.c.carrier, lagged.c.prev_status, destination, prev_day, day)
         )
         gaps = [
-            ScanGap(r.carrier, r.prev_status, r.destination, r.prev_at, r.occurred_at)
-            for r in self.c.execute(q)
+            ScanGap(carrier, status, country, _as_date(start), _as_date(end), int(n))
+            for carrier, status, country, start, end, n in self.c.execute(q)
         ]
         return GapBatch(gaps, upper)
 
