@@ -250,7 +250,13 @@ class EtaModel:
         dist = self.distribution(ctx, milestone, milestone_since, today)
         checkpoint = Milestone.IN_TRANSIT if milestone is Milestone.OUT_FOR_DELIVERY else milestone
         waited = _elapsed(self._calendar_for(ctx, milestone), milestone_since, today)
-        basis = f"{milestone.value} since {milestone_since.isoformat()} ({waited} business days)"
+        basis = (
+            f"{milestone.value.replace('_', ' ')} since {milestone_since.isoformat()}: {waited} business days"
+        )
+        typical = self._typical_days(ctx, milestone)
+        if typical is not None:
+            # The reason a delay notice can quote: "7 business days in transit, usually 3".
+            basis += f", usually {typical}"
         window = self.window(dist, ctx, checkpoint, basis)
         if milestone is Milestone.OUT_FOR_DELIVERY:
             window = replace(
@@ -268,6 +274,21 @@ class EtaModel:
             return 1.0 if milestone_since > promised else 0.0
         dist = self.distribution(ctx, milestone, milestone_since, today)
         return 1.0 - dist.cdf_before(promised + timedelta(days=1))
+
+    def _typical_days(self, ctx: LaneContext, milestone: Milestone) -> int | None:
+        """Median business days of the current stage (before calibration), for explanations."""
+        if milestone is Milestone.AWAITING_HANDOVER:
+            hazard = self.handling_hazard(ctx)
+        elif milestone is Milestone.IN_TRANSIT:
+            hazard = self.transit_hazard(ctx)
+        else:
+            return None
+        total = 0.0
+        for d, p in enumerate(pmf_from_hazard(hazard)):
+            total += p
+            if total >= 0.5:
+                return d
+        return None
 
     def _calendar_for(self, ctx: LaneContext, milestone: Milestone) -> BusinessCalendar:
         return (
