@@ -255,3 +255,32 @@ def test_deliveries_wait_out_a_slow_endpoint_within_the_timeout(
         assert time.monotonic() - started < 1.0
         (attempt,) = log(api, seller.auth, sub["id"])
         assert attempt["ok"] is False and attempt["status_code"] is None and "Timeout" in attempt["error"]
+
+
+def test_a_subscription_deleted_while_its_delivery_is_out_is_dropped_without_an_error(
+    api: Api, endpoint: Endpoint
+) -> None:
+    from sqlalchemy import func, select
+
+    from ordertrail.adapters.db.tables_monitoring import deliveries, delivery_attempts
+    from ordertrail.services.deliveries import deliver
+    from ordertrail.services.outbox import dispatch
+
+    buyer, seller = api.user("buyer", "Ana", "ana@example.com"), api.user("seller", "Sunny")
+    sub = subscribe(api, seller.auth, endpoint.url, ["*"])
+    api.order(buyer, seller)
+    dispatch(api.container.deps)
+    real = next(c for c in api.container.channels if c.name == "webhook")
+
+    class DeletedMeanwhile:
+        name = "webhook"
+
+        def send(self, batch: Any) -> Any:
+            r = api.client.delete(f"/v1/webhook-subscriptions/{sub['id']}", headers=seller.auth)
+            assert r.status_code == 204
+            return real.send(batch)
+
+    assert deliver(api.container.deps, DeletedMeanwhile()).claimed == 1
+    with api.container.engine.connect() as c:
+        assert c.execute(select(func.count()).where(deliveries.c.channel == "webhook")).scalar_one() == 0
+        assert c.execute(select(func.count()).select_from(delivery_attempts)).scalar_one() == 0

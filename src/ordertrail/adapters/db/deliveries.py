@@ -132,6 +132,16 @@ class SqlDeliveries:
                 for r in results
             ],
         )
+        # A subscription deleted while its deliveries were out took them along: log only what remains.
+        remaining = {
+            r.id
+            for r in self.c.execute(
+                select(deliveries.c.id).where(deliveries.c.id.in_([r.delivery.id for r in results]))
+            )
+        }
+        results = [r for r in results if r.delivery.id in remaining]
+        if not results:
+            return
         self.c.execute(
             insert(delivery_attempts),
             [
