@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel
+from ordertrail.domain.eta.calendar import CalendarSource
+from ordertrail.domain.eta.calibration import Calibration
+from ordertrail.domain.eta.estimator import EtaModel
 from ordertrail.domain.eta.fitting import FitConfig, calibrate, fit
 from ordertrail.domain.eta.history import ShipmentHistory
 from ordertrail.domain.eta.lanes import LaneContext

@@ -15,7 +15,12 @@ business day, and one delivered on Saturday (outside a Monday-Friday calendar) t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ordertrail.domain.eta.lanes import LaneContext
 
 MONDAY_TO_FRIDAY: frozenset[int] = frozenset(range(5))
 MONDAY_TO_SATURDAY: frozenset[int] = frozenset(range(6))
@@ -121,9 +126,24 @@ class BusinessCalendar:
         return f"BusinessCalendar(name={self.name!r}, weekdays={sorted(self.weekdays)}, holidays={len(self.holidays)})"
 
 
-def calendar_days(start: date, end: date) -> int:
-    return (end - start).days
+class CalendarSource(Protocol):
+    """Which calendar a lane's seller ships on and its carrier delivers on; the adapter builds them
+    from public-holiday data (adapters.calendars.HolidayCalendars)."""
+
+    def handling(self, ctx: LaneContext) -> BusinessCalendar: ...
+
+    def transit(self, ctx: LaneContext) -> BusinessCalendar: ...
 
 
-def shift(day: date, days: int) -> date:
-    return day + timedelta(days=days)
+@dataclass(frozen=True, slots=True)
+class FixedCalendars:
+    """The same two calendars for every lane (tests, single-country installs without holidays)."""
+
+    handling_calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    transit_calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+
+    def handling(self, ctx: LaneContext) -> BusinessCalendar:
+        return self.handling_calendar
+
+    def transit(self, ctx: LaneContext) -> BusinessCalendar:
+        return self.transit_calendar

@@ -27,6 +27,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ordertrail.domain.eta.lanes import LaneContext, destination_group
+from ordertrail.domain.eta.windows import Milestone
+
 # Levels at which each calibration map is tabulated; other levels are interpolated.
 GRID: tuple[float, ...] = tuple(round(0.01 * i, 2) for i in range(1, 100))
 
@@ -213,3 +216,23 @@ def _interpolate(table: Sequence[float], nominal: float) -> float:
     i = min(math.floor(position), len(GRID) - 2)
     frac = position - i
     return table[i] * (1 - frac) + table[i + 1] * frac
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Level maps per checkpoint milestone, globally and per destination region."""
+
+    by_milestone: dict[Milestone, LevelMap] = field(default_factory=dict)
+    by_destination: dict[tuple[Milestone, str], LevelMap] = field(default_factory=dict)
+    # Pace exponents (see pace.PaceEstimator) by destination group ("*" for all).
+    transit_pace: dict[str, float] = field(default_factory=dict)
+    handling_pace: dict[str, float] = field(default_factory=dict)
+
+    def pace(self, table: dict[str, float], group: str) -> float:
+        return table.get(group, table.get("*", 1.0))
+
+    def level_map(self, milestone: Milestone, ctx: LaneContext) -> LevelMap:
+        group = self.by_destination.get((milestone, destination_group(ctx)))
+        if group is not None:
+            return group
+        return self.by_milestone.get(milestone) or LevelMap.identity()

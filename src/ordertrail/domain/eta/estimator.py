@@ -19,12 +19,11 @@ not "1 day away" again, and no estimate is ever a date that has already passed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
-from ordertrail.domain.eta.calendar import BusinessCalendar
-from ordertrail.domain.eta.calibration import LevelMap
+from ordertrail.domain.eta.calendar import BusinessCalendar, CalendarSource
+from ordertrail.domain.eta.calibration import Calibration, LevelMap
 from ordertrail.domain.eta.lanes import (
     LaneContext,
     StageModel,
@@ -37,48 +36,6 @@ from ordertrail.domain.eta.lanes import (
 from ordertrail.domain.eta.windows import DateDistribution, DeliveryWindow, Milestone, PromisePolicy
 
 _MASS_EPSILON = 1e-4
-
-
-class CalendarSource(Protocol):
-    """Supplies calendars; the adapter builds them from public-holiday data."""
-
-    def handling(self, ctx: LaneContext) -> BusinessCalendar: ...
-
-    def transit(self, ctx: LaneContext) -> BusinessCalendar: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FixedCalendars:
-    """The same two calendars for every lane (tests, single-country installs without holidays)."""
-
-    handling_calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
-    transit_calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
-
-    def handling(self, ctx: LaneContext) -> BusinessCalendar:
-        return self.handling_calendar
-
-    def transit(self, ctx: LaneContext) -> BusinessCalendar:
-        return self.transit_calendar
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """Level maps per checkpoint milestone, globally and per destination region."""
-
-    by_milestone: dict[Milestone, LevelMap] = field(default_factory=dict)
-    by_destination: dict[tuple[Milestone, str], LevelMap] = field(default_factory=dict)
-    # Pace exponents (see pace.PaceEstimator) by destination group ("*" for all).
-    transit_pace: dict[str, float] = field(default_factory=dict)
-    handling_pace: dict[str, float] = field(default_factory=dict)
-
-    def pace(self, table: dict[str, float], group: str) -> float:
-        return table.get(group, table.get("*", 1.0))
-
-    def level_map(self, milestone: Milestone, ctx: LaneContext) -> LevelMap:
-        group = self.by_destination.get((milestone, destination_group(ctx)))
-        if group is not None:
-            return group
-        return self.by_milestone.get(milestone) or LevelMap.identity()
 
 
 class EtaModel:

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ordertrail.domain.eta.calibration import LevelMap, ScoreSet, level_map
-from ordertrail.domain.eta.estimator import CalendarSource, Calibration, EtaModel
+from ordertrail.domain.eta.calendar import CalendarSource
+from ordertrail.domain.eta.calibration import Calibration, LevelMap, ScoreSet, level_map
+from ordertrail.domain.eta.estimator import EtaModel
 from ordertrail.domain.eta.history import LeakageError, ShipmentHistory
 from ordertrail.domain.eta.lanes import (
     HANDLING_LEVELS,
