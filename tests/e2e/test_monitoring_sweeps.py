@@ -270,3 +270,22 @@ def test_the_sweep_command_runs_every_sweep_as_of_the_given_time_and_prints_what
     assert lines["ship_by_overdue"] == "overdue=1, notified=2"
     assert set(lines) >= MY_SWEEPS
     assert CliRunner().invoke(cli, ["sweep", "--now", "yesterday"]).exit_code == 2
+
+
+def test_two_learning_runs_over_the_same_events_count_them_once(api: Api) -> None:
+    deps = api.container.deps
+    row = [("ups", "in_transit", "domestic", at("2026-11-30T00:00:00Z").date(), 1, 10)]
+    first, later = at("2026-12-01T00:00:00Z"), at("2026-12-01T01:00:00Z")
+    with deps.uow() as uow:
+        assert uow.stall_stats.add_counts(row, None, first) is True
+        uow.commit()
+    with deps.uow() as uow:  # a second run that had read "never learned" too
+        assert uow.stall_stats.add_counts(row, None, first) is False
+    with deps.uow() as uow:
+        assert uow.stall_stats.add_counts(row, first, later) is True
+        uow.commit()
+    with deps.uow() as uow:  # and one that had read the old watermark
+        assert uow.stall_stats.add_counts(row, first, later) is False
+        assert uow.stall_stats.histograms(at("2026-11-01T00:00:00Z").date()) == {
+            ("ups", "in_transit", "domestic"): {1: 20}
+        }

@@ -230,9 +230,14 @@ class StallStatistics(Protocol):
         ...
 
     def add_counts(
-        self, rows: Sequence[tuple[str, str, str, date, int, int]], learned_until: datetime
-    ) -> None:
-        """Add (carrier, status, lane, week, business days, count) rows and move the watermark."""
+        self,
+        rows: Sequence[tuple[str, str, str, date, int, int]],
+        read_from: datetime | None,
+        learned_until: datetime,
+    ) -> bool:
+        """Add (carrier, status, lane, week, business days, count) rows and move the watermark from
+        `read_from` (None: never learned) to `learned_until`; False, adding nothing, when another run
+        moved it meanwhile."""
         ...
 
     def histograms(self, since_week: date) -> dict[tuple[str, str, str], dict[int, int]]: ...

@@ -34,9 +34,8 @@ def learn_stall_thresholds(deps: Deps, now: datetime) -> dict[str, int]:
     history_start = _week(now.date()) - timedelta(weeks=policy.stall_history_weeks)
     gaps_counted = 0
     with deps.uow() as uow:
-        learned = uow.stall_stats.learned_until()
-    if learned is None:
-        learned = datetime.combine(history_start, datetime.min.time(), tzinfo=now.tzinfo)
+        stored = uow.stall_stats.learned_until()
+    learned = stored or datetime.combine(history_start, datetime.min.time(), tzinfo=now.tzinfo)
     while learned < until:
         with deps.uow() as uow:
             batch = uow.stall_stats.new_gaps(learned, until, EVENTS_PER_BATCH)
@@ -48,10 +47,13 @@ def learn_stall_thresholds(deps: Deps, now: datetime) -> dict[str, int]:
                 lane = rules.lane(gap.destination_country, policy.origin_country)
                 counts[(gap.carrier, gap.status, lane, _week(gap.from_day), days)] += gap.count
             assert batch.learned_until is not None
-            uow.stall_stats.add_counts([(*k, n) for k, n in counts.items()], batch.learned_until)
+            if not uow.stall_stats.add_counts(
+                [(*k, n) for k, n in counts.items()], stored, batch.learned_until
+            ):
+                break  # another run is learning the same events; its counts stand
             uow.commit()
         gaps_counted += sum(counts.values())
-        learned = batch.learned_until
+        learned = stored = batch.learned_until
     with deps.uow() as uow:
         histograms = uow.stall_stats.histograms(history_start)
         by_status: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)

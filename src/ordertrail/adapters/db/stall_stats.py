@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, cast, delete, func, insert, select
+from sqlalchemy import Connection, Date, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from ordertrail.adapters.db.engine import insert_ignore
 from ordertrail.adapters.db.tables import orders, shipments, tracking_events
 from ordertrail.adapters.db.tables_monitoring import stall_gap_counts, stall_learning, stall_thresholds
 from ordertrail.services.ports_monitoring import GapBatch, ScanGap
@@ -80,8 +81,29 @@ class SqlStallStats:
         return GapBatch(gaps, upper)
 
     def add_counts(
-        self, rows: Sequence[tuple[str, str, str, date, int, int]], learned_until: datetime
-    ) -> None:
+        self,
+        rows: Sequence[tuple[str, str, str, date, int, int]],
+        read_from: datetime | None,
+        learned_until: datetime,
+    ) -> bool:
+        # Compare-and-set on the watermark first: of two runs that read the same events, the second
+        # finds it moved (PostgreSQL re-checks the row after the first commits) and adds nothing.
+        if read_from is None:  # RETURNING: with PostgreSQL's implicit returning, rowcount says -1
+            moved = len(
+                self.c.execute(
+                    insert_ignore(stall_learning, self.c.dialect.name)
+                    .values(id=1, learned_until=learned_until)
+                    .returning(stall_learning.c.id)
+                ).all()
+            )
+        else:
+            moved = self.c.execute(
+                update(stall_learning)
+                .where(stall_learning.c.id == 1, stall_learning.c.learned_until == read_from)
+                .values(learned_until=learned_until)
+            ).rowcount
+        if moved != 1:
+            return False
         t = stall_gap_counts
         if rows:
             dialect = postgresql if self.c.dialect.name == "postgresql" else sqlite
@@ -97,13 +119,7 @@ class SqlStallStats:
                     for c, s, ln, w, d, n in rows
                 ],
             )
-        dialect = postgresql if self.c.dialect.name == "postgresql" else sqlite
-        mark = dialect.insert(stall_learning).values(id=1, learned_until=learned_until)
-        self.c.execute(
-            mark.on_conflict_do_update(
-                index_elements=[stall_learning.c.id], set_={"learned_until": learned_until}
-            )
-        )
+        return True
 
     def histograms(self, since_week: date) -> dict[tuple[str, str, str], dict[int, int]]:
         t = stall_gap_counts
