@@ -10,11 +10,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from ordertrail.adapters.carriers.providers import shippo
 from ordertrail.adapters.db.tables import orders
 from ordertrail.bootstrap import Container, build
 from ordertrail.config import Settings
 from ordertrail.entrypoints.web.app import create_app
-from tests.conftest import ADMIN_KEY, FixedClock, Party, order_body
+from tests.conftest import ADMIN_KEY, SHARED, FixedClock, Party, order_body
 from tests.e2e.conftest import Api
 
 
@@ -100,6 +101,42 @@ def test_guessing_keys_from_one_address_is_stopped_after_the_failure_budget_even
     assert guesses == [401, 401, 429]
     right = client.get("/v1/orders", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 1
+
+
+def test_signed_carrier_pushes_are_not_throttled_but_bad_signatures_spend_the_failure_budget(
+    settings: Settings, clock: FixedClock
+) -> None:
+    client, container = limited_app(
+        settings.model_copy(update={"webhook_secret_shippo": "s3cret"}),
+        clock,
+        rate_limit_address_per_minute=60,
+        rate_limit_address_burst=3,
+        rate_limit_auth_failures_per_minute=6,
+        rate_limit_auth_failures_burst=2,
+    )
+    with client:
+        pushes = [client.post("/v1/webhooks/inbound/shippo", content=b"{}").status_code for _ in range(4)]
+        # Unsigned pushes are refused (401) and, past the failure budget, throttled (429) ...
+        assert pushes[:2] == [401, 401] and pushes[2:] == [429, 429]
+    container.close()
+    client, container = limited_app(
+        settings.model_copy(update={"webhook_secret_shippo": "s3cret"}),
+        clock,
+        rate_limit_address_per_minute=60,
+        rate_limit_address_burst=3,
+    )
+    body = (SHARED / "data" / "webhook_samples" / "shippo_track_object_api_response.json").read_bytes()
+    signature = shippo.sign(body, "s3cret", int(clock().timestamp()))
+    with client:
+        # ... but volume alone never throttles a provider whose pushes are signed.
+        codes = [
+            client.post(
+                "/v1/webhooks/inbound/shippo", content=body, headers={"Shippo-Auth-Signature": signature}
+            )
+            for _ in range(10)
+        ]
+        assert all(r.status_code < 300 for r in codes), [r.status_code for r in codes]
+    container.close()
 
 
 def test_health_probes_and_metrics_scrapes_are_never_throttled(strict: TestClient) -> None:
