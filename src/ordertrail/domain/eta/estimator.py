@@ -208,7 +208,8 @@ class EtaModel:
         checkpoint = Milestone.IN_TRANSIT if milestone is Milestone.OUT_FOR_DELIVERY else milestone
         waited = _elapsed(self._calendar_for(ctx, milestone), milestone_since, today)
         basis = (
-            f"{milestone.value.replace('_', ' ')} since {milestone_since.isoformat()}: {waited} business days"
+            f"{milestone.value.replace('_', ' ')} since {milestone_since.isoformat()}: "
+            f"{waited} business day{'' if waited == 1 else 's'}"
         )
         typical = self._typical_days(ctx, milestone)
         if typical is not None:

@@ -9,6 +9,7 @@ period leak into the model: nothing dated after the calibration cut-off can even
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -39,6 +40,51 @@ class Defaults:
     transit_days: float = 5.0
     transit_days_by_service: Mapping[str, float] = field(default_factory=dict)  # "carrier/service" -> days
     pseudo_parcels: float = 20.0  # how many parcels' worth of belief each configured default carries
+    # Log-scale spreads of the default distributions (see lanes.prior_hazard).
+    handling_spread: float = 0.45
+    transit_spread: float = 0.45
+    transit_spread_by_service: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_ranges(
+        cls,
+        handling: tuple[int, int],
+        transit_by_service: Mapping[str, tuple[int, int]],
+        default_service: str | None = None,
+        pseudo_parcels: float = 100.0,
+    ) -> Defaults:
+        """Defaults whose 10% and 90% quantiles are configured ranges of business days, e.g. handling
+        (0, 1) for "ships within two business days" and {"/standard": (2, 5)}: a fresh install's
+        re-estimates then agree with the promise those ranges make. The configured ranges are
+        deliberate, so they carry more pseudo-parcels than a bare median would."""
+        h_median, h_spread = range_prior(*handling)
+        medians, spreads = {}, {}
+        for service, (low, high) in transit_by_service.items():
+            medians[service], spreads[service] = range_prior(low, high)
+        key = default_service if default_service in medians else next(iter(medians), None)
+        t_median, t_spread = (medians[key], spreads[key]) if key is not None else (5.0, 0.45)
+        return cls(
+            handling_days=h_median,
+            transit_days=t_median,
+            transit_days_by_service=medians,
+            handling_spread=h_spread,
+            transit_spread=t_spread,
+            transit_spread_by_service=spreads,
+            pseudo_parcels=pseudo_parcels,
+        )
+
+
+_Z80 = 1.2815515655446004  # the standard normal's 90% quantile
+
+
+def range_prior(low: int, high: int) -> tuple[float, float]:
+    """(median, spread) of the discretised log-normal (lanes.prior_hazard) with its 10% quantile on
+    `low` and its 90% quantile on `high` business days (exactly so for ranges up to 15 days wide;
+    wider ones lose a day or two of their upper end to the discretisation)."""
+    if low < 0 or high < low:
+        raise ValueError(f"need 0 <= low <= high, got {low}..{high}")
+    a, b = math.log(low + 1.0), math.log(high + 1.0)
+    return math.exp((a + b) / 2) - 1.0, max((b - a) / (2 * _Z80), 0.01)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +120,16 @@ def fit(
     defaults = config.defaults
     handling = StageModel(
         StageParams(
-            config.handling_strengths, tuple(prior_hazard(defaults.handling_days)), config.scale_strength
+            config.handling_strengths,
+            tuple(prior_hazard(defaults.handling_days, defaults.handling_spread)),
+            config.scale_strength,
         )
     )
     transit = StageModel(
         StageParams(
-            config.transit_strengths, tuple(prior_hazard(defaults.transit_days)), config.scale_strength
+            config.transit_strengths,
+            tuple(prior_hazard(defaults.transit_days, defaults.transit_spread)),
+            config.scale_strength,
         )
     )
     _add_service_defaults(transit, defaults)
@@ -125,7 +175,8 @@ def _add_service_defaults(transit: StageModel, defaults: Defaults) -> None:
     # A configured "3 business days for correios/sedex" becomes pseudo-parcels at the carrier level,
     # so real parcels of that service outweigh it as they accumulate.
     for service, days in defaults.transit_days_by_service.items():
-        pmf_hazard = prior_hazard(days)
+        spread = defaults.transit_spread_by_service.get(service, defaults.transit_spread)
+        pmf_hazard = prior_hazard(days, spread)
         remaining = defaults.pseudo_parcels
         for d, h in enumerate(pmf_hazard):
             if remaining < 1e-3:
