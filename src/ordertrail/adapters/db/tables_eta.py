@@ -1,0 +1,60 @@
+"""Tables of delivery estimation: every change of an order's estimated delivery, the fitted models
+the service estimates with, and the index the daily re-estimation reads."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from ordertrail.adapters.db.tables import ID, UtcDateTime, metadata, shipments
+
+BIG_ID = BigInteger().with_variant(Integer, "sqlite")
+
+# One row per change: the promise at checkout (no shipment), then each move of a shipment's window.
+eta_history = Table(
+    "eta_history",
+    metadata,
+    Column("id", BIG_ID, primary_key=True, autoincrement=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False),
+    Column("shipment_id", ID, ForeignKey("shipments.id")),
+    Column("at", UtcDateTime, nullable=False),
+    Column("old_earliest", Date),
+    Column("old_latest", Date),
+    Column("new_earliest", Date, nullable=False),
+    Column("new_latest", Date, nullable=False),
+    Column("predicted_late", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("trigger", String(24), nullable=False),
+    Index("ix_eta_history_order", "order_id", "id"),
+)
+
+# Fitted models (`ordertrail edd fit`); the newest is the one in use. The JSON is kept as text: it is
+# only ever read whole.
+eta_models = Table(
+    "eta_models",
+    metadata,
+    Column("id", BIG_ID, primary_key=True, autoincrement=True),
+    Column("fitted_at", UtcDateTime, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("shipments", Integer, nullable=False),
+    Column("model", Text, nullable=False),
+)
+
+# The daily re-estimation reads the shipments whose check is due: a range of this index.
+Index(
+    "ix_shipments_estimate_due",
+    shipments.c.estimate_due_on,
+    sqlite_where=text("active = 1"),
+    postgresql_where=text("active"),
+)
