@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from ordertrail.adapters.addresses import I18nAddressBook
 from ordertrail.adapters.carriers.polled import polled_carriers
 from ordertrail.adapters.carriers.registry import load_carrier_directory
+from ordertrail.adapters.db.credential_cache import credential_cache
 from ordertrail.adapters.db.engine import make_engine
 from ordertrail.adapters.db.uow import SqlUnitOfWork
 from ordertrail.adapters.evidence import FileEvidenceStore
@@ -84,6 +85,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
         monitoring_policy=monitoring_policy(settings),
         delivery_policy=delivery_policy(settings),
         business_calendar=country_calendar,
+        credentials=credential_cache(engine, settings.credential_cache_seconds),
     )
     tokens = unsubscribe_tokens(settings)
     channels = delivery_channels(settings, mailer, deps.carriers, deps.tracking_url, tokens, clock)

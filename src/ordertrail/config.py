@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 200
     in_process_worker: bool = True
 
+    # Seconds an API process may keep serving a user it authenticated, after another process
+    # changed or erased them (its own changes are seen at once); 0: ask the database every request.
+    credential_cache_seconds: float = 2.0
+
     # Request limits (docs/security.md): requests per minute and burst per API key or page session,
     # per client address for anonymous calls, and refused credentials per address; 0 turns one off.
     rate_limit_key_per_minute: int = 1200

@@ -13,6 +13,7 @@ from ordertrail.domain.monitoring import DeliveryPolicy, MonitoringPolicy
 from ordertrail.domain.performance import PerformancePolicy
 from ordertrail.services.ports import AddressBook, Clock, EvidenceStore, Mailer, PromisePolicy, UnitOfWork
 from ordertrail.services.ports_carriers import PolledCarrier
+from ordertrail.services.ports_credentials import CredentialCache
 
 if TYPE_CHECKING:
     from ordertrail.domain.carriers import CarrierDirectory
@@ -42,6 +43,8 @@ class Deps:
     inbound_payload_retention: timedelta = timedelta(days=30)
     polled_carriers: Mapping[str, PolledCarrier] = field(default_factory=dict)
     tracking_max_age: timedelta = timedelta(days=60)
+    # Users by API-key hash for a moment, so that authentication costs no query (None: no cache).
+    credentials: CredentialCache | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for a use case that only reads."""

@@ -12,7 +12,7 @@ PUBLIC_LOCATION_FIELDS = ("city", "region", "country_code")
 
 
 def order_tracking(deps: Deps, actor: User, order_id: str) -> dict[str, Any]:
-    with deps.uow() as uow:
+    with deps.read() as uow:
         view = uow.tracking.order_tracking(order_id)
     if view is None or not actor.may_see_order(view.pop("buyer_id"), view.pop("seller_id")):
         raise NotFound(f"No order {order_id}.")
@@ -24,7 +24,7 @@ def order_tracking(deps: Deps, actor: User, order_id: str) -> dict[str, Any]:
 def public_tracking(deps: Deps, tracking_number: str) -> dict[str, Any]:
     """One shipment by number with nothing personal: no names, street, items, prices or order id."""
     number = "".join(tracking_number.split()).upper()
-    with deps.uow() as uow:
+    with deps.read() as uow:
         shipment = uow.shipments.by_tracking_number(number)
         view = uow.tracking.order_tracking(shipment.order_id) if shipment else None
     if shipment is None or view is None:

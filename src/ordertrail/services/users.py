@@ -46,14 +46,32 @@ def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedU
 ADMIN_ID = "usr_admin"
 
 
+def known_caller(deps: Deps, api_key: str | None, admin_key: str | None) -> User | None:
+    """The user behind a bearer key when that needs no database: the admin key, or a cached key.
+
+    None means "ask `authenticate`", which may go to the database (so an async caller can run only
+    that part in a worker thread)."""
+    if not api_key:
+        return None
+    if admin_key and hmac.compare_digest(api_key.encode(), admin_key.encode()):
+        return User(ADMIN_ID, Role.ADMIN, "Administrator", None, deps.clock())
+    cache = deps.credentials
+    return cache.get(hash_key(api_key)) if cache is not None else None
+
+
 def authenticate(deps: Deps, api_key: str | None, admin_key: str | None) -> User:
     """The user behind a bearer key. The admin key comes from settings and is compared in constant time."""
     if not api_key:
         raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
-    if admin_key and hmac.compare_digest(api_key.encode(), admin_key.encode()):
-        return User(ADMIN_ID, Role.ADMIN, "Administrator", None, deps.clock())
-    with deps.uow() as uow:
-        user = uow.users.by_api_key_hash(hash_key(api_key))
+    user = known_caller(deps, api_key, admin_key)
+    if user is not None:
+        return user
+    key_hash = hash_key(api_key)
+    cache = deps.credentials
+    with deps.read() as uow:
+        user = uow.users.by_api_key_hash(key_hash)
     if user is None:
         raise Unauthenticated("The API key is not valid.")
+    if cache is not None:
+        cache.put(key_hash, user)
     return user

@@ -22,7 +22,7 @@ from fastapi import Request
 
 from ordertrail.domain.errors import Forbidden
 from ordertrail.domain.statuses import Role
-from ordertrail.entrypoints.web.deps import current_user
+from ordertrail.entrypoints.web.deps import actor
 
 
 class Gate(StrEnum):
@@ -187,13 +187,15 @@ def rule_for(method: str, path: str) -> Rule | None:
     return RULES.get(("GET" if method == "HEAD" else method, path))
 
 
-def gate(request: Request) -> None:
-    """The table's first layer for API routes: who is calling, and may their role call this at all."""
+async def gate(request: Request) -> None:
+    """The table's first layer for API routes: who is calling, and may their role call this at all.
+
+    Async, so that a public route or a known caller costs no worker thread (see deps.actor)."""
     route = request.scope.get("route")
     rule = rule_for(request.method, getattr(route, "path", ""))
     if rule is None or rule.gate is not Gate.API_KEY:
         return
-    user = current_user(request)
+    user = await actor(request)
     if rule.reach(user.role) is Reach.DENY:
         allowed = ", ".join(sorted(r.value for r, reach in rule.allow.items() if reach is not Reach.DENY))
         raise Forbidden(f"This needs one of the roles: {allowed}.")
