@@ -25,14 +25,24 @@ from ordertrail.services.users import hash_key
 
 PG_SERVER = os.environ.get("ORDERTRAIL_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-ADDRESS = {"name": "Bench Buyer", "street_address": "1 Main St", "city": "AUSTIN", "country_area": "TX",
-           "postal_code": "78701", "country_code": "US"}
+ADDRESS = {
+    "name": "Bench Buyer",
+    "street_address": "1 Main St",
+    "city": "AUSTIN",
+    "country_area": "TX",
+    "postal_code": "78701",
+    "country_code": "US",
+}
 
 
 def progress(label: str, done: int, total: int) -> None:
     if sys.stderr.isatty() or done == total or done % max(1, total // 10) == 0:
-        print(f"\r  {label}: {done:,}/{total:,} ({100 * done // max(1, total)}%)", end="" if done < total else "\n",
-              file=sys.stderr, flush=True)
+        print(
+            f"\r  {label}: {done:,}/{total:,} ({100 * done // max(1, total)}%)",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 @dataclass
@@ -79,34 +89,91 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
     """
     key = "bench-carrier-" + secrets.token_hex(8)
     with engine.begin() as c:
-        c.execute(users.insert(), [
-            {"id": "usr_bench_seller", "role": "seller", "name": "Bench Seller", "email": None,
-             "api_key_hash": hash_key("seller-" + key), "created_at": T0, "email_opt_out": []},
-            {"id": "usr_bench_buyer", "role": "buyer", "name": "Bench Buyer", "email": None,
-             "api_key_hash": hash_key("buyer-" + key), "created_at": T0, "email_opt_out": []},
-            {"id": "usr_bench_carrier", "role": "carrier", "name": "Bench Carrier", "email": None,
-             "api_key_hash": hash_key(key), "created_at": T0, "email_opt_out": []},
-        ])
+        c.execute(
+            users.insert(),
+            [
+                {
+                    "id": "usr_bench_seller",
+                    "role": "seller",
+                    "name": "Bench Seller",
+                    "email": None,
+                    "api_key_hash": hash_key("seller-" + key),
+                    "created_at": T0,
+                    "email_opt_out": [],
+                },
+                {
+                    "id": "usr_bench_buyer",
+                    "role": "buyer",
+                    "name": "Bench Buyer",
+                    "email": None,
+                    "api_key_hash": hash_key("buyer-" + key),
+                    "created_at": T0,
+                    "email_opt_out": [],
+                },
+                {
+                    "id": "usr_bench_carrier",
+                    "role": "carrier",
+                    "name": "Bench Carrier",
+                    "email": None,
+                    "api_key_hash": hash_key(key),
+                    "created_at": T0,
+                    "email_opt_out": [],
+                },
+            ],
+        )
     for start in range(0, n_shipments, chunk):
         stop = min(n_shipments, start + chunk)
         o_rows, i_rows, s_rows = [], [], []
         for i in range(start, stop):
             placed = T0 + timedelta(seconds=i % 86_400)
             oid = f"ord_b{i:010d}"
-            o_rows.append({
-                "id": oid, "buyer_id": "usr_bench_buyer", "seller_id": "usr_bench_seller", "status": "shipped",
-                "placed_at": placed, "updated_at": placed, "currency": "USD", "subtotal": 1999, "shipping_fee": 499,
-                "total": 2498, "shipping_address": ADDRESS, "shipping_service": "standard",
-                "ship_by": placed + timedelta(days=2), "promised_earliest": date(2026, 11, 6),
-                "promised_latest": date(2026, 11, 9),
-            })
-            i_rows.append({"order_id": oid, "line_no": 0, "sku": "SKU-1", "title": "Thing", "quantity": 1, "unit_price": 1999})
-            s_rows.append({
-                "id": f"shp_b{i:010d}", "order_id": oid, "carrier": "simulated", "tracking_number": tracking_number(i),
-                "items": None, "status": "pending", "created_at": placed, "tracking_added_at": placed,
-                "predicted_late": False, "stalled": False, "event_count": 0, "active": True,
-                "estimated_earliest": date(2026, 11, 6), "estimated_latest": date(2026, 11, 9),
-            })
+            o_rows.append(
+                {
+                    "id": oid,
+                    "buyer_id": "usr_bench_buyer",
+                    "seller_id": "usr_bench_seller",
+                    "status": "shipped",
+                    "placed_at": placed,
+                    "updated_at": placed,
+                    "currency": "USD",
+                    "subtotal": 1999,
+                    "shipping_fee": 499,
+                    "total": 2498,
+                    "shipping_address": ADDRESS,
+                    "shipping_service": "standard",
+                    "ship_by": placed + timedelta(days=2),
+                    "promised_earliest": date(2026, 11, 6),
+                    "promised_latest": date(2026, 11, 9),
+                }
+            )
+            i_rows.append(
+                {
+                    "order_id": oid,
+                    "line_no": 0,
+                    "sku": "SKU-1",
+                    "title": "Thing",
+                    "quantity": 1,
+                    "unit_price": 1999,
+                }
+            )
+            s_rows.append(
+                {
+                    "id": f"shp_b{i:010d}",
+                    "order_id": oid,
+                    "carrier": "simulated",
+                    "tracking_number": tracking_number(i),
+                    "items": None,
+                    "status": "pending",
+                    "created_at": placed,
+                    "tracking_added_at": placed,
+                    "predicted_late": False,
+                    "stalled": False,
+                    "event_count": 0,
+                    "active": True,
+                    "estimated_earliest": date(2026, 11, 6),
+                    "estimated_latest": date(2026, 11, 9),
+                }
+            )
         with engine.begin() as c:
             c.execute(orders.insert(), o_rows)
             c.execute(order_items.insert(), i_rows)
@@ -121,28 +188,168 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
     return key, "usr_bench_seller"
 
 
+def load_events(engine: Engine, n_shipments: int, per_shipment: int, chunk_shipments: int = 5_000) -> int:
+    """per_shipment scans for each of n shipments, written straight through the driver."""
+    from ordertrail.adapters.db.driver import Values, insert_values
+    from ordertrail.adapters.db.shipments import EVENT_COLUMNS, event_values
+    from ordertrail.domain.events import Location, ScanEvent
+    from ordertrail.domain.statuses import ShipmentStatus as S
+
+    hubs = [
+        Location("Memphis", "TN", "38118", "US"),
+        Location("Louisville", "KY", "40209", "US"),
+        Location("Dallas", "TX", "75261", "US"),
+        Location("Austin", "TX", "78701", "US"),
+    ]
+    total = 0
+    for start in range(0, n_shipments, chunk_shipments):
+        stop = min(n_shipments, start + chunk_shipments)
+        with engine.begin() as conn:
+            v = Values(conn)
+            at = v.dt(T0)
+            rows = []
+            for i in range(start, stop):
+                number = tracking_number(i)
+                for k in range(per_shipment):
+                    scan = ScanEvent(
+                        number,
+                        T0 + timedelta(hours=3 * k, seconds=i % 3600),
+                        S.IN_TRANSIT,
+                        f"Scan {k}: arrived at sort facility",
+                        carrier="simulated",
+                        carrier_code="AR",
+                        location=hubs[k % len(hubs)],
+                    )
+                    rows.append(event_values(v, f"shp_b{i:010d}", scan, at, None))
+            insert_values(
+                conn, "tracking_events", EVENT_COLUMNS, rows, chunk=max(1, 30_000 // len(EVENT_COLUMNS))
+            )
+            total += len(rows)
+        progress("loading events", stop, n_shipments)
+    return total
+
+
+# Hubs and scans of the generated history, picked per scan by its number (k % 4).
+_HISTORY_PLACES = (
+    ("MEMPHIS", "TN", "38118"),
+    ("LOUISVILLE", "KY", "40209"),
+    ("DALLAS", "TX", "75261"),
+    ("AUSTIN", "TX", "78701"),
+)
+
+
+def _pick(k: str, values: tuple[str, ...], modulo: str) -> str:
+    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"CASE {k} {modulo} {len(values)} {whens} END"
+
+
+def load_scan_history(engine: Engine, per_shipment: int, chunk_shipments: int = 100_000) -> int:
+    """per_shipment carrier scans for every shipment, generated by the database itself.
+
+    One INSERT ... SELECT per chunk of shipments (by id) crossed with the scan numbers: no row passes
+    through Python, so ten million events load in minutes. Ids are 32 characters like the content
+    hashes the service writes, so the stored size per row is the real one. Foreign-key checks are
+    skipped for the load (every row is made from an existing shipment); the primary key stays.
+    """
+    pg = engine.dialect.name == "postgresql"
+    with engine.connect() as c:
+        ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM shipments ORDER BY id")]
+    k, mod = "k.n", "%%" if pg else "%"  # psycopg reads a lone % as a placeholder
+    city, region, postal = (_pick(k, tuple(p[i] for p in _HISTORY_PLACES), mod) for i in range(3))
+    status = _pick(k, ("info_received", "in_transit", "in_transit", "in_transit"), mod)
+    code = _pick(k, ("PU", "AR", "DP", "AR"), mod)
+    description = _pick(
+        k,
+        ("Label created", "Arrived at sort facility", "Departed sort facility", "Arrived at sort facility"),
+        mod,
+    )
+    if pg:
+        scans = f"generate_series(0, {per_shipment - 1}) AS k(n)"
+        event_id = "md5(s.id || ':' || k.n)"
+        occurred = "s.tracking_added_at + k.n * interval '5 hours'"
+        received = "s.tracking_added_at + k.n * interval '5 hours' + interval '2 minutes'"
+    else:
+        scans = f"(WITH RECURSIVE r(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM r WHERE n < {per_shipment - 1}) SELECT n FROM r) AS k"
+        # hex(id) is 30 characters for the benchmark's ids: with the scan number, 32 and unique.
+        event_id = "substr(hex(s.id) || printf('%02d', k.n), -32)"
+        occurred = (
+            "strftime('%Y-%m-%d %H:%M:%S', s.tracking_added_at, '+' || (5 * k.n) || ' hours') || '.000000'"
+        )
+        received = "strftime('%Y-%m-%d %H:%M:%S', s.tracking_added_at, '+' || (5 * k.n) || ' hours', '+2 minutes') || '.000000'"
+    sql = (
+        "INSERT INTO tracking_events (shipment_id, id, occurred_at, utc_offset_min, offset_source, status, "
+        "description, carrier_code, city, region, postal_code, country_code, received_at) "
+        f"SELECT s.id, {event_id}, {occurred}, -360, 'event', {status}, {description}, {code}, {city}, "
+        f"{region}, {postal}, 'US', {received} FROM shipments s CROSS JOIN {scans} "
+        "WHERE s.id >= {lo} AND s.id <= {hi}"
+    )
+    mark = "%s" if pg else "?"
+    total = 0
+    for start in range(0, len(ids), chunk_shipments):
+        part = ids[start : start + chunk_shipments]
+        with engine.begin() as c:
+            if pg:
+                c.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no FK triggers
+            else:
+                c.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            total += c.exec_driver_sql(sql.format(lo=mark, hi=mark), (part[0], part[-1])).rowcount
+        progress("generating carrier history", start + len(part), len(ids))
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
+class Server(str):
+    """The base URL of a served app, with its process (for resident-memory readings)."""
+
+    proc: subprocess.Popen[bytes]
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory (VmHWM) of the server process and its children, in MB."""
+        pids = [self.proc.pid]
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        peak = 0
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        return peak / 1024
+
+
 @contextmanager
-def served(db: Database, extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+def served(db: Database, extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Server]:
     """`ordertrail serve` in a subprocess on a free loopback port, without the in-process worker."""
     port = free_port()
-    env = {**os.environ, "ORDERTRAIL_DATABASE_URL": db.url, "ORDERTRAIL_DATA_DIR": str(db.data_dir),
-           "ORDERTRAIL_IN_PROCESS_WORKER": "false", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "ORDERTRAIL_DATABASE_URL": db.url,
+        "ORDERTRAIL_DATA_DIR": str(db.data_dir),
+        "ORDERTRAIL_IN_PROCESS_WORKER": "false",
+        # Throughput is what is measured here, so the per-caller request limits are off.
+        "ORDERTRAIL_RATE_LIMIT_KEY_PER_MINUTE": "0",
+        "ORDERTRAIL_RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
+        **(extra_env or {}),
+    }
     cmd = [sys.executable, "-m", "ordertrail.entrypoints.cli", "serve", "--port", str(port), "--no-worker"]
     if workers > 1:
         cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    # The request log goes to a file: a pipe nobody reads would fill up and stall the server.
+    log_path = db.data_dir / f"server-{port}.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base = Server(f"http://127.0.0.1:{port}")
+    base.proc = proc
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
             try:
                 if httpx.get(base + "/readyz", timeout=1).status_code == 200:
                     break

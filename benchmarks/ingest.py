@@ -1,16 +1,18 @@
 """Carrier-event ingestion through `POST /v1/carrier-events`, beside the raw insert ceiling.
 
-    python -m benchmarks.ingest [--db sqlite|postgresql|both] [--shipments 100000] [--batch 500] [--clients 1]
+    python -m benchmarks.ingest [--db sqlite|postgresql|both] [--shipments 100000] [--batch 500] [--clients 4]
 
 Loads N shipments in bulk, measures the ceiling (the same event rows inserted into the same
-database through the driver in one process, one transaction per batch), empties the table, then
-posts the same events over HTTP in batches to a served app and prints both rates and their ratio.
+database through the driver in one process, one transaction per batch), removes them again, then
+posts the same events over HTTP in batches from several client threads to a served app and prints
+both rates and their ratio. `python -m benchmarks` runs the same measurement on the full marketplace.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import threading
 import time
@@ -19,12 +21,20 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
-from benchmarks.fixtures import T0, fresh_database, load_marketplace, progress, served, tracking_number
+from benchmarks.fixtures import (
+    T0,
+    Database,
+    fresh_database,
+    load_marketplace,
+    progress,
+    served,
+    tracking_number,
+)
 from ordertrail.adapters.db.driver import Values
 from ordertrail.adapters.db.shipments import EVENT_COLUMNS, event_values
-from ordertrail.adapters.db.tables import tracking_events
+from ordertrail.adapters.db.tables import outbox, tracking_events
 from ordertrail.domain.events import Location, ScanEvent
 from ordertrail.domain.statuses import ShipmentStatus as S
 
@@ -36,27 +46,42 @@ STEPS = [
 ]
 
 
-def event_dicts(n_shipments: int, per_shipment: int) -> list[dict[str, Any]]:
-    """Events interleaved across shipments, as a carrier feed sends them (scan k of every parcel, then k+1)."""
+def event_dicts(
+    numbers: list[str], per_shipment: int, start: datetime = T0, seed: int = 3
+) -> list[dict[str, Any]]:
+    """Events interleaved across shipments as a carrier feed sends them (scan k of every parcel, then
+    k+1): each batch touches as many parcels as it has events, and half the scans change a status
+    (out for delivery, delivered), so notices and order updates are part of the cost."""
+    rng = random.Random(seed)
     out = []
     for k in range(per_shipment):
         status, code, description, loc = STEPS[k % len(STEPS)]
-        for i in range(n_shipments):
-            at = T0 + timedelta(hours=6 * (k + 1), seconds=i % 3600)
-            out.append({
-                "tracking_number": tracking_number(i),
-                "occurred_at": at.isoformat(),
-                "status": status.value,
-                "code": code,
-                "description": description,
-                "event_id": f"ev-{i}-{k}",
-                "location": {"city": loc.city, "region": loc.region, "postal_code": loc.postal_code,
-                             "country_code": loc.country_code},
-            })
+        order = numbers[:]
+        rng.shuffle(order)
+        for number in order:
+            at = start + timedelta(hours=6 * (k + 1), seconds=rng.randrange(3600))
+            out.append(
+                {
+                    "tracking_number": number,
+                    "occurred_at": at.isoformat(),
+                    "status": status.value,
+                    "code": code,
+                    "description": description,
+                    "event_id": f"ev-{number}-{k}",
+                    "location": {
+                        "city": loc.city,
+                        "region": loc.region,
+                        "postal_code": loc.postal_code,
+                        "country_code": loc.country_code,
+                    },
+                }
+            )
     return out
 
 
-def _driver_rows(engine: Engine, events: list[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
+def _driver_rows(
+    engine: Engine, events: list[dict[str, Any]], shipment_ids: dict[str, str]
+) -> tuple[str, list[tuple[Any, ...]]]:
     """The INSERT in the driver's own SQL and the rows already converted to driver values (untimed)."""
     with engine.connect() as conn:
         values = Values(conn)
@@ -64,21 +89,29 @@ def _driver_rows(engine: Engine, events: list[dict[str, Any]]) -> tuple[str, lis
     rows = []
     for e in events:
         loc = e["location"]
-        scan = ScanEvent(e["tracking_number"], datetime.fromisoformat(e["occurred_at"]), S(e["status"]), e["description"],
-                         carrier="simulated", carrier_code=e["code"], event_id=e["event_id"],
-                         location=Location(loc["city"], loc["region"], loc["postal_code"], loc["country_code"]))
-        rows.append(event_values(values, f"shp_b{int(e['tracking_number'][3:]):010d}", scan, at, None))
+        scan = ScanEvent(
+            e["tracking_number"],
+            datetime.fromisoformat(e["occurred_at"]),
+            S(e["status"]),
+            e["description"],
+            carrier="simulated",
+            carrier_code=e["code"],
+            event_id=e["event_id"],
+            location=Location(loc["city"], loc["region"], loc["postal_code"], loc["country_code"]),
+        )
+        rows.append(event_values(values, shipment_ids[e["tracking_number"]], scan, at, None))
     marks = ", ".join([values.placeholder] * len(EVENT_COLUMNS))
     return f"INSERT INTO tracking_events ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})", rows
 
 
-def ceiling(engine: Engine, events: list[dict[str, Any]], batch: int) -> float:
-    sql, params = _driver_rows(engine, events)
+def ceiling(engine: Engine, events: list[dict[str, Any]], shipment_ids: dict[str, str], batch: int) -> float:
+    """Rows/s of the same event rows written through the driver, one transaction per batch, then removed."""
+    sql, params = _driver_rows(engine, events, shipment_ids)
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        start = time.perf_counter()
         explicit_begin = engine.dialect.name == "sqlite"  # the SQLite driver connection is in autocommit mode
+        start = time.perf_counter()
         for b in range(0, len(params), batch):
             if explicit_begin:
                 cur.execute("BEGIN")
@@ -89,23 +122,23 @@ def ceiling(engine: Engine, events: list[dict[str, Any]], batch: int) -> float:
     finally:
         raw.close()
     with engine.begin() as c:
-        c.execute(text("DELETE FROM tracking_events"))
-    if engine.dialect.name == "sqlite":
-        raw = engine.raw_connection()
-        try:
-            raw.cursor().execute("VACUUM")  # autocommit: the driver connection runs no implicit BEGIN
-        finally:
-            raw.close()
+        keys = sorted({(p[0], p[1]) for p in params})
+        mark = "?" if engine.dialect.name == "sqlite" else "%s"
+        c.exec_driver_sql(f"DELETE FROM tracking_events WHERE shipment_id = {mark} AND id = {mark}", keys)
     return len(params) / elapsed
 
 
-def over_http(base: str, key: str, events: list[dict[str, Any]], batch: int, clients: int) -> tuple[float, int]:
+def over_http(
+    base: str, key: str, events: list[dict[str, Any]], batch: int, clients: int
+) -> tuple[float, int]:
+    """Events/s posted in batches by `clients` threads, each with its own keep-alive connection."""
     bodies = [orjson.dumps({"events": events[b : b + batch]}) for b in range(0, len(events), batch)]
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     accepted = 0
     lock = threading.Lock()
     next_body = iter(range(len(bodies)))
     done = 0
+    failures: list[str] = []
 
     def client_loop() -> None:
         nonlocal accepted, done
@@ -116,8 +149,10 @@ def over_http(base: str, key: str, events: list[dict[str, Any]], batch: int, cli
                 if i is None:
                     return
                 r = http.post("/v1/carrier-events", content=bodies[i])
-                r.raise_for_status()
                 with lock:
+                    if r.status_code != 202:
+                        failures.append(f"{r.status_code} {r.text[:300]}")
+                        return
                     accepted += r.json()["accepted"]
                     done += 1
                     progress("posting batches", done, len(bodies))
@@ -128,25 +163,62 @@ def over_http(base: str, key: str, events: list[dict[str, Any]], batch: int, cli
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        raise SystemExit(f"ingest failed: {failures[0]}")
     return len(events) / (time.perf_counter() - start), accepted
 
 
-def run(kind: str, n_shipments: int, per_shipment: int, batch: int, clients: int) -> dict[str, Any]:
-    print(f"[{kind}] {n_shipments:,} shipments, {per_shipment} events each, batches of {batch}, {clients} client(s)",
-          file=sys.stderr)
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def measure(
+    db: Database,
+    key: str,
+    events: list[dict[str, Any]],
+    shipment_ids: dict[str, str],
+    batch: int,
+    clients: int,
+    api_processes: int = 1,
+) -> dict[str, Any]:
+    """The ceiling, then the same events over HTTP; every event must be accepted and stored once."""
+    print(
+        f"  ingest: {len(events):,} events in batches of {batch}, {clients} clients, "
+        f"{api_processes} API process(es); ceiling first",
+        file=sys.stderr,
+    )
+    before = count(db.engine, tracking_events)
+    ceiling_rate = ceiling(db.engine, events, shipment_ids, batch)
+    if count(db.engine, tracking_events) != before:
+        raise SystemExit("the ceiling's rows were not removed")
+    notices_before = count(db.engine, outbox)
+    with served(db, workers=api_processes) as base:
+        rate, accepted = over_http(base, key, events, batch, clients)
+    stored = count(db.engine, tracking_events) - before
+    if accepted != len(events) or stored != len(events):
+        raise SystemExit(f"lost events: posted {len(events)}, accepted {accepted}, stored {stored}")
+    return {
+        "events_per_s": round(rate),
+        "ceiling_per_s": round(ceiling_rate),
+        "ratio": round(rate / ceiling_rate, 3),
+        "events": len(events),
+        "notices": count(db.engine, outbox) - notices_before,
+        "clients": clients,
+        "batch": batch,
+        "api_processes": api_processes,
+    }
+
+
+def run(
+    kind: str, n_shipments: int, per_shipment: int, batch: int, clients: int, api_processes: int
+) -> dict[str, Any]:
+    print(f"[{kind}] {n_shipments:,} shipments, {per_shipment} events each", file=sys.stderr)
     with fresh_database(kind) as db:
         key, _ = load_marketplace(db.engine, n_shipments)
-        events = event_dicts(n_shipments, per_shipment)
-        print("  measuring the driver ceiling ...", file=sys.stderr)
-        ceiling_rate = ceiling(db.engine, events, batch)
-        with served(db) as base:
-            rate, accepted = over_http(base, key, events, batch, clients)
-        with db.engine.connect() as c:
-            stored = c.execute(select(func.count()).select_from(tracking_events)).scalar_one()
-        if accepted != len(events) or stored != len(events):
-            raise SystemExit(f"lost events: posted {len(events)}, accepted {accepted}, stored {stored}")
-    return {"events_per_s": round(rate), "ceiling_per_s": round(ceiling_rate), "ratio": round(rate / ceiling_rate, 3),
-            "events": len(events), "clients": clients, "batch": batch}
+        numbers = [tracking_number(i) for i in range(n_shipments)]
+        ids = {tracking_number(i): f"shp_b{i:010d}" for i in range(n_shipments)}
+        return measure(db, key, event_dicts(numbers, per_shipment), ids, batch, clients, api_processes)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -155,13 +227,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--shipments", type=int, default=100_000)
     p.add_argument("--events-per-shipment", type=int, default=2)
     p.add_argument("--batch", type=int, default=500)
-    p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--api-processes", type=int, default=1, help="PostgreSQL only for more than 1")
     args = p.parse_args(argv)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    results = {k: run(k, args.shipments, args.events_per_shipment, args.batch, args.clients) for k in kinds}
+    results = {
+        k: run(
+            k,
+            args.shipments,
+            args.events_per_shipment,
+            args.batch,
+            args.clients,
+            args.api_processes if k == "postgresql" else 1,
+        )
+        for k in kinds
+    }
     for k, r in results.items():
-        print(f"{k:>10}: {r['events_per_s']:>9,} events/s over HTTP | ceiling {r['ceiling_per_s']:>9,} rows/s "
-              f"through the driver | ratio {r['ratio']:.1%}")
+        print(
+            f"{k:>10}: {r['events_per_s']:>9,} events/s over HTTP | ceiling {r['ceiling_per_s']:>9,} rows/s "
+            f"through the driver | ratio {r['ratio']:.1%}"
+        )
     print(json.dumps(results))
     return results
 
