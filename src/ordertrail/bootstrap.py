@@ -14,6 +14,7 @@ from ordertrail.adapters.carriers.registry import load_carrier_directory
 from ordertrail.adapters.db.credential_cache import credential_cache
 from ordertrail.adapters.db.engine import make_engine
 from ordertrail.adapters.db.uow import SqlUnitOfWork
+from ordertrail.adapters.eta_models import eta_models
 from ordertrail.adapters.evidence import FileEvidenceStore
 from ordertrail.adapters.notifiers.email import make_mailer
 from ordertrail.adapters.notifiers.unsubscribe import UnsubscribeTokens
@@ -85,6 +86,15 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
         monitoring_policy=monitoring_policy(settings),
         delivery_policy=delivery_policy(settings),
         business_calendar=country_calendar,
+        eta=eta_models(
+            zone=settings.seller_timezone,
+            origin_country=settings.seller_country,
+            cutoff_hour=settings.seller_cutoff_hour,
+            handling_business_days=settings.handling_business_days,
+            transit_business_days=settings.transit_business_days,
+            check_seconds=settings.eta_model_check_seconds,
+            history_days=settings.eta_history_days,
+        ),
         credentials=credential_cache(engine, settings.credential_cache_seconds),
     )
     tokens = unsubscribe_tokens(settings)

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         "economy": (5, 8),
     }
     reporting_window_days: int = 30
+    # Delivery estimates (docs/edd.md): how often a process looks for a newer fit, and how far back
+    # `ordertrail edd fit` learns from the service's own shipments.
+    eta_model_check_seconds: float = 60.0
+    eta_history_days: int = 400
 
     # Issue resolution policy (DESIGN.md §5). Reporting windows in days per case type: from the
     # promise's latest date for not_received, from delivery for the others.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from email import message_from_bytes
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from ordertrail.adapters.db.tables import orders, shipments
 from ordertrail.bootstrap import Container
+from ordertrail.domain.progress import window_text
 from ordertrail.entrypoints.cli import app as cli
 from ordertrail.entrypoints.web.app import create_app
 from ordertrail.entrypoints.web.pages.security import CSP
@@ -201,7 +203,12 @@ def test_the_buyer_sees_the_order_confirmation_timeline_and_delay_reason(
     scan(api, UPS, "2026-11-26T09:40:00-06:00", "delayed", "Weather delay: severe storms")
     sign_in(browser, container, "ana@example.com")
     listing = browser.get("/orders").text
-    assert order["id"] in listing and "In transit" in listing and "Arrives Wed 02 Dec – Sat 05 Dec" in listing
+    # The scans re-estimated the delivery (issue 9): the page shows that window, not the promise.
+    shipment = api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()["shipments"][0]
+    arrives = window_text(
+        tuple(date.fromisoformat(shipment["estimated_delivery"][k]) for k in ("earliest", "latest"))
+    )
+    assert order["id"] in listing and "In transit" in listing and f"Arrives {arrives}" in listing
     page = browser.get(f"/orders/{order['id']}").text
     for shown in (order["id"], "Logo T-shirt", "44.97 USD", "1600 Amphitheatre Pkwy", UPS, "UPS"):
         assert shown in page

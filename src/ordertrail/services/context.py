@@ -14,6 +14,7 @@ from ordertrail.domain.performance import PerformancePolicy
 from ordertrail.services.ports import AddressBook, Clock, EvidenceStore, Mailer, PromisePolicy, UnitOfWork
 from ordertrail.services.ports_carriers import PolledCarrier
 from ordertrail.services.ports_credentials import CredentialCache
+from ordertrail.services.ports_eta import EtaModels
 
 if TYPE_CHECKING:
     from ordertrail.domain.carriers import CarrierDirectory
@@ -43,6 +44,8 @@ class Deps:
     inbound_payload_retention: timedelta = timedelta(days=30)
     polled_carriers: Mapping[str, PolledCarrier] = field(default_factory=dict)
     tracking_max_age: timedelta = timedelta(days=60)
+    # The delivery estimator (services.estimates); None: configured promises only, no re-estimates.
+    eta: EtaModels | None = None
     # Users by API-key hash for a moment, so that authentication costs no query (None: no cache).
     credentials: CredentialCache | None = None
 

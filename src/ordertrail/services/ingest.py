@@ -2,14 +2,15 @@
 
 The hot path of the service. Per batch it runs a fixed number of statements whatever the batch
 size: resolve numbers (1), insert-or-ignore events (1), reload history only for shipments that got
-an out-of-order event (0-1), update shipments (1), history and outbox (0-2), orders (2-3).
+an out-of-order event (0-1), update shipments (1), history and outbox (0-2), orders (2-3), and the
+re-estimates of the changed shipments (their orders' lanes 1, estimate history 0-1, next checks 1).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ordertrail.domain import notices
@@ -27,6 +28,7 @@ from ordertrail.domain.events import (
 )
 from ordertrail.domain.shipments import Shipment
 from ordertrail.domain.statuses import ShipmentStatus
+from ordertrail.services import estimates
 from ordertrail.services.context import Deps
 from ordertrail.services.notify import messages
 from ordertrail.services.ports import OutboxMessage, StatusChange, UnitOfWork
@@ -93,7 +95,8 @@ NOTIFY_ON: dict[ShipmentStatus, str] = {
 }
 
 
-def _to_scan(inp: EventInput, carrier: str | None) -> ScanEvent | FieldError:
+def _to_scan(inp: EventInput, carrier: str | None, tracking_number: str) -> ScanEvent | FieldError:
+    """The stored event, under the shipment's own spelling of the number (built once: hot path)."""
     status, substatus = inp.status, inp.substatus
     if status is None:
         if not inp.code:
@@ -109,7 +112,7 @@ def _to_scan(inp: EventInput, carrier: str | None) -> ScanEvent | FieldError:
             )
         status, substatus = mapped[0], substatus or mapped[1]
     return ScanEvent(
-        tracking_number=inp.tracking_number,
+        tracking_number=tracking_number,
         occurred_at=inp.occurred_at,
         status=status,
         description=inp.description,
@@ -161,10 +164,7 @@ def ingest_events(
                 )
                 continue
             shipment = candidates[0][0]  # the newest live shipment with the number
-            scan = _to_scan(
-                replace(inp, tracking_number=shipment.tracking_number or inp.tracking_number),
-                shipment.carrier,
-            )
+            scan = _to_scan(inp, shipment.carrier, shipment.tracking_number or inp.tracking_number)
             if isinstance(scan, FieldError):
                 result.rejected.append((index, [scan]))
                 continue
@@ -243,6 +243,8 @@ def _apply_new_events(
                     [buyer_id],
                     dedupe=f"{kind}:{sid}:{state.last_key and state.last_key[2]}",
                 )
+    # Estimates follow the new states before they are saved (the shipments carry them).
+    outbox += estimates.after_events(deps, uow, [shipments[sid] for sid in states], now)
     uow.shipments.save_states(changed)
     if history:
         uow.history.shipment_changes(history)

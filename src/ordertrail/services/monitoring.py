@@ -17,6 +17,7 @@ from ordertrail.domain import notices
 from ordertrail.domain.eta.calendar import BusinessCalendar
 from ordertrail.domain.monitoring import DOMESTIC, INTERNATIONAL, WATCHED_FOR_STALL
 from ordertrail.domain.statuses import ShipmentStatus
+from ordertrail.services import estimates
 from ordertrail.services.context import Deps
 from ordertrail.services.notify import messages
 from ordertrail.services.ports import OutboxMessage
@@ -190,6 +191,8 @@ def estimates_overdue(deps: Deps, now: datetime) -> dict[str, int]:
     """Parcels whose estimated window passed undelivered get a later window (time alone reveals that a
     parcel which has not moved will be late); those now past the promise are flagged `predicted_late`
     and the buyer and the seller get one delay notice with the new window and the reason."""
+    if deps.eta is not None:  # the learned estimator's window and reason (services.estimates)
+        return estimates.overdue(deps, now)
     policy = deps.monitoring_policy
     today = now.date()
     statuses = [s.value for s in rules.EXPECTING_DELIVERY]

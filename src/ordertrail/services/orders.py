@@ -15,6 +15,7 @@ from ordertrail.domain.money import format_money
 from ordertrail.domain.orders import LineItem, Order, check_items, totals
 from ordertrail.domain.statuses import SCANNED, OrderStatus, Role
 from ordertrail.domain.users import User
+from ordertrail.services import estimates
 from ordertrail.services.context import Deps
 from ordertrail.services.notify import messages
 from ordertrail.services.ports import Page, StatusChange, UnitOfWork
@@ -104,7 +105,10 @@ def place_order(
 
         now = deps.clock()
         ship_by = deps.promises.ship_by(now, cmd.seller_id)
-        earliest, latest = deps.promises.promise(now, ship_by, cmd.shipping_service, address, cmd.seller_id)
+        promise = estimates.checkout_promise(
+            deps, uow, now, ship_by, cmd.shipping_service, address, cmd.seller_id
+        )
+        earliest, latest = promise.earliest, promise.latest
         t = totals(cmd.items, cmd.shipping_fee)
         order = Order(
             id=new_id("ord"),
@@ -125,6 +129,7 @@ def place_order(
         )
         uow.orders.add(order, idempotency_key, request_hash)
         uow.history.order_changes([StatusChange(order.id, now, None, order.status, "order placed")])
+        estimates.record_promise(uow, order, promise.basis)
         notice = notices.order_confirmed(
             order.id,
             format_money(order.total, order.currency),

@@ -21,6 +21,7 @@ from ordertrail.domain.statuses import Role, ShipmentStatus
 from ordertrail.domain.users import User
 from ordertrail.services.ports_carriers import CarrierClient as CarrierClient  # the polling port
 from ordertrail.services.ports_carriers import CarrierPollRepository, InboundPayloadRepository
+from ordertrail.services.ports_eta import EstimateRepository
 from ordertrail.services.ports_monitoring import (
     DeliveryRepository,
     EmailPreferences,
@@ -320,6 +321,7 @@ class UnitOfWork(Protocol):
     polls: CarrierPollRepository
     personal_data: PersonalData
     figures: OperationalFigures
+    eta: EstimateRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

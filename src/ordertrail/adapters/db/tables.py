@@ -146,6 +146,8 @@ shipments = Table(
     Column("last_key", String(80)),  # sort key of the last event folded; see domain.events
     Column("event_count", Integer, nullable=False, default=0),
     Column("active", Boolean, nullable=False, default=True),  # not in a terminal status
+    # The day its delivery estimate is next looked at (services.estimates); due at once when new.
+    Column("estimate_due_on", Date, nullable=False, server_default=text("'1970-01-01'")),
     Index("ix_shipments_order", "order_id"),
     Index("ix_shipments_tracking", "tracking_number", "carrier"),
     Index(
@@ -254,5 +256,6 @@ notifications = Table(
 
 from ordertrail.adapters.db import tables_carriers as _tables_carriers  # noqa: E402,F401
 from ordertrail.adapters.db import tables_cases as _tables_cases  # noqa: E402,F401
+from ordertrail.adapters.db import tables_eta as _tables_eta  # noqa: E402,F401
 from ordertrail.adapters.db import tables_monitoring as _tables_monitoring  # noqa: E402,F401
 from ordertrail.adapters.db import tables_web as _tables_web  # noqa: E402,F401

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from ordertrail.adapters.db.carrier_feeds import SqlCarrierPolls, SqlInboundPayloads
 from ordertrail.adapters.db.cases import SqlCases
 from ordertrail.adapters.db.deliveries import SqlDeliveries, SqlWebhooks
+from ordertrail.adapters.db.estimates import SqlEstimates
 from ordertrail.adapters.db.messaging import SqlEmailPreferences, SqlInbox, SqlOutbox
 from ordertrail.adapters.db.monitoring import SqlMonitoring
 from ordertrail.adapters.db.observability import SqlOperationalFigures
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
         self.polls = SqlCarrierPolls(c)
         self.personal_data = SqlPersonalData(c)
         self.figures = SqlOperationalFigures(c)
+        self.eta = SqlEstimates(c)
         return self
 
     def __exit__(

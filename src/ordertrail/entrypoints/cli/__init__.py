@@ -187,6 +187,9 @@ def demo(
 
 
 from ordertrail.entrypoints.cli import custody as _custody  # noqa: E402,F401  (backup, restore, users export|erase)
+from ordertrail.entrypoints.cli import edd as _edd  # noqa: E402  (fit, evaluate)
+
+app.add_typer(_edd.app, name="edd")
 
 
 def main() -> None:

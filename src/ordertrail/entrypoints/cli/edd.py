@@ -243,33 +243,78 @@ def read_history_csv(path: Path) -> list[ShipmentHistory]:
 
 @app.command("fit")
 def fit_command(
-    csv_path: Annotated[Path, typer.Option("--csv", help="CSV export of past shipments (see docs/edd.md).")],
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write the model JSON.")] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="CSV export of past shipments (see docs/edd.md).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the model JSON here instead of storing it (with --csv: offline)."),
+    ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date the export describes (default: its latest date).")
+        str | None,
+        typer.Option("--as-of", help="Date the export describes (offline fits; default: its latest)."),
     ] = None,
 ) -> None:
-    """Fit lane statistics and calibration from past shipments and write the model JSON."""
+    """Refit the delivery estimates from the service's own shipments (and an export), and store them.
+
+    Learns from delivered shipments and those still moving, plus a CSV export of past orders when
+    given; running services switch to the stored model. With --csv and --out the export alone is
+    fitted and written to a file, without a database."""
     from ordertrail.adapters.calendars import HolidayCalendars
 
-    try:
-        records = read_history_csv(csv_path)
-    except (OSError, ValueError) as exc:
-        typer.echo(f"Cannot read {csv_path}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if not records:
-        typer.echo("No shipments in the export; the configured defaults stay in use.", err=True)
-        raise typer.Exit(1)
-    latest = max(d for r in records for d in (r.placed_on, r.handed_over_on, r.delivered_on) if d is not None)
-    cutoff = date.fromisoformat(as_of) if as_of else latest
-    records = [k for r in records if (k := r.as_known_on(cutoff)) is not None]
-    model = fit_from_records(records, cutoff, HolidayCalendars())
-    if out is None:
-        from ordertrail.config import Settings
+    records: list[ShipmentHistory] = []
+    if csv_path is not None:
+        try:
+            records = read_history_csv(csv_path)
+        except (OSError, ValueError) as exc:
+            typer.echo(f"Cannot read {csv_path}: {exc}", err=True)
+            raise typer.Exit(2) from None
+    if csv_path is not None and out is not None:
+        if not records:
+            typer.echo("No shipments in the export; nothing to fit.", err=True)
+            raise typer.Exit(1)
+        latest = max(
+            d for r in records for d in (r.placed_on, r.handed_over_on, r.delivered_on) if d is not None
+        )
+        cutoff = date.fromisoformat(as_of) if as_of else latest
+        records = [k for r in records if (k := r.as_known_on(cutoff)) is not None]
+        _write_model(fit_from_records(records, cutoff, HolidayCalendars()).to_dict(), out)
+        typer.echo(f"Fitted on {len(records)} shipments as of {cutoff.isoformat()}; wrote {out}")
+        return
+    if as_of is not None:
+        raise typer.BadParameter(
+            "only for an offline fit of an export (--csv with --out)", param_hint="--as-of"
+        )
+    _fit_service_history(records, out)
 
-        out = Settings().data_dir / "eta_model.json"
+
+def _fit_service_history(exported: list[ShipmentHistory], out: Path | None) -> None:
+    from ordertrail.entrypoints.cli import _container
+    from ordertrail.services.eta_learning import refit
+
+    container = _container()
+    try:
+        deps = container.deps
+        report = refit(deps, deps.clock(), exported)
+        if report is not None and out is not None:
+            with deps.read() as uow:
+                stored = uow.eta.model(report.model_id)
+            assert stored is not None
+            _write_model(stored.data, out)
+    finally:
+        container.close()
+    if report is None:
+        typer.echo("No shipments to learn from yet; the configured defaults stay in use.", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"Fitted on {report.shipments} shipments ({report.delivered} delivered, {report.from_export} from "
+        f"the export) as of {report.as_of.isoformat()}; model {report.model_id} is in use"
+        + (f", also written to {out}" if out is not None else "")
+    )
+
+
+def _write_model(data: dict[str, object], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(model.to_dict(), separators=(",", ":")))
-    tmp.replace(out)  # the running service never sees a half-written model
-    typer.echo(f"Fitted on {len(records)} shipments as of {cutoff.isoformat()}; wrote {out}")
+    tmp.write_text(json.dumps(data, separators=(",", ":")))
+    tmp.replace(out)  # a reader never sees a half-written model

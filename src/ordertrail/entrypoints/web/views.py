@@ -9,6 +9,7 @@ from ordertrail.domain.orders import Order
 from ordertrail.domain.shipments import Shipment
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
+from ordertrail.services.ports_eta import EstimateChange
 
 
 def user_view(u: User, api_key: str | None = None) -> dict[str, Any]:
@@ -47,6 +48,18 @@ def shipment_view(deps: Deps, s: Shipment, order: Order | None = None) -> dict[s
         "delivered_at": s.delivered_at,
         "proof_of_delivery": pod_to_json(s.proof_of_delivery),
         "created_at": s.created_at,
+    }
+
+
+def estimate_change_view(c: EstimateChange) -> dict[str, Any]:
+    return {
+        "at": c.at,
+        "shipment_id": c.shipment_id,
+        "old": {"earliest": c.old[0], "latest": c.old[1]} if c.old else None,
+        "new": {"earliest": c.new[0], "latest": c.new[1]},
+        "predicted_late": c.predicted_late,
+        "reason": c.reason,
+        "trigger": c.trigger,
     }
 
 

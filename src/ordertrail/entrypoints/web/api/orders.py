@@ -8,10 +8,11 @@ from ordertrail.domain.orders import LineItem
 from ordertrail.entrypoints.web.deps import Actor, Cursor, DepsT, Limit
 from ordertrail.entrypoints.web.json import FastJSON
 from ordertrail.entrypoints.web.schemas import AddressIn, CancelIn, OrderIn, ShipmentIn, TrackingNumberIn
-from ordertrail.entrypoints.web.views import order_view, shipment_view
+from ordertrail.entrypoints.web.views import estimate_change_view, order_view, shipment_view
 from ordertrail.services import orders as order_service
 from ordertrail.services import shipments as shipment_service
 from ordertrail.services import tracking as tracking_service
+from ordertrail.services.estimate_history import order_with_estimates
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
@@ -61,8 +62,11 @@ def list_orders(
 
 @router.get("/orders/{order_id}")
 def get_order(order_id: str, deps: DepsT, actor: Actor) -> dict[str, Any]:
-    order, shipments = order_service.read_order(deps, actor, order_id)
-    return order_view(deps, order, shipments)
+    order, shipments, history = order_with_estimates(deps, actor, order_id)
+    # Additive: the promise made at checkout and every change of the estimate since, with its reason.
+    return order_view(deps, order, shipments) | {
+        "estimate_history": [estimate_change_view(c) for c in history]
+    }
 
 
 @router.put("/orders/{order_id}/shipping-address")
