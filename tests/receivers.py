@@ -37,10 +37,18 @@ class Sink:
     logins: list[str] = field(default_factory=list)
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # With hold_after set, the server stops answering once it has that many messages, until `gate` is
+    # set: a client is then provably in the middle of sending (`holding` is set while it waits).
+    hold_after: int | None = None
+    gate: threading.Event = field(default_factory=threading.Event)
+    holding: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold_after is not None and len(self.received()) >= self.hold_after and not self.gate.is_set():
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait)
         msg = email.message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
             self.messages.append(msg)  # type: ignore[arg-type]

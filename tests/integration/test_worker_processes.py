@@ -121,11 +121,13 @@ def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(settings: Settings
                 "ORDERTRAIL_DELIVERY_BATCH_SIZE": "10",
                 "ORDERTRAIL_DELIVERY_LEASE_SECONDS": "1.5",
             }
+            sink.hold_after = 15
             with worker(settings, port, **tuning) as first:
-                wait_for(lambda: len(sink.received()) >= 15, "the first e-mails")
+                wait_for(sink.holding.is_set, "the worker to be in the middle of a batch of e-mails")
                 first.send_signal(signal.SIGKILL)
                 first.wait(timeout=10)
             assert first.returncode == -signal.SIGKILL
+            sink.gate.set()
             # It died with work in flight: not everything was sent, and some deliveries are still leased.
             assert len(sink.received()) < n
             with container.engine.connect() as c:
