@@ -4,6 +4,7 @@ delay notice), and the promise made at checkout is never overwritten."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -251,3 +252,16 @@ def test_an_event_batch_re_estimates_only_the_shipments_it_changed(
     # Looked at again tomorrow; the shipment without news waits for the sweep, due since it was added.
     assert due[ids[0]] == due[ids[1]] == clock.now.date() + timedelta(days=1)
     assert due[ids[2]] == date(1970, 1, 1)
+
+
+def test_a_sweep_run_re_estimates_at_most_its_limit_and_the_next_runs_work_off_the_rest(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    for n in (21, 22, 23):
+        api.ship(api.order(buyer, seller)["id"], seller, number(n), carrier="simulated")
+    deps = api.container.deps
+    assert deps.eta is not None
+    deps.eta.setup = replace(deps.eta.setup, sweep_limit=2)
+    clock.advance(days=1)
+    runs = [estimates.reestimate_deliveries(deps, clock.now)["checked"] for _ in range(3)]
+    assert runs == [2, 1, 0]  # each new shipment is looked at once, then when its estimate would move

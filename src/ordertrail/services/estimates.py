@@ -247,21 +247,24 @@ def refresh(
 
 
 def reestimate_deliveries(deps: Deps, now: datetime) -> dict[str, int]:
-    """The sweep: shipments whose estimate time alone has moved since it was last computed."""
+    """The sweep: shipments whose estimate time alone has moved since it was last computed, the
+    longest due first, at most `setup.sweep_limit` per run."""
     if deps.eta is None:
         return {}
-    today = local_day(deps.eta.setup, now)
+    setup = deps.eta.setup
+    today = local_day(setup, now)
     batch_size = deps.monitoring_policy.batch_size
     checked = moved = late = notified = 0
-    while True:
+    while checked < setup.sweep_limit:
         with deps.uow() as uow:
-            batch = uow.eta.due(today, batch_size)
+            batch = uow.eta.due(today, min(batch_size, setup.sweep_limit - checked))
             done = refresh(deps, uow, batch, now, DAILY_CHECK)
             notified += uow.outbox.add(done.outbox, now)
             uow.commit()
         checked, moved, late = checked + done.checked, moved + done.moved, late + done.became_late
         if len(batch) < batch_size:
-            return {"checked": checked, "moved": moved, "predicted_late": late, "notified": notified}
+            break
+    return {"checked": checked, "moved": moved, "predicted_late": late, "notified": notified}
 
 
 def overdue(deps: Deps, now: datetime) -> dict[str, int]:

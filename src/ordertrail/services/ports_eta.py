@@ -21,6 +21,9 @@ class EtaSetup:
     origin_region: str = ""
     cutoff_hour: int = 14  # orders placed at or after this local hour start handling the next day
     lookahead_days: int = 7  # how far ahead a sweep looks for the next day an estimate would move
+    # Shipments one sweep run re-estimates at most (about 5 s of work): a backlog (the first run after
+    # an upgrade, a busy morning) is worked off over the next runs instead of holding up other sweeps.
+    sweep_limit: int = 20_000
     history_days: int = 400  # how far back `edd fit` learns from the service's own shipments
 
 

@@ -45,7 +45,7 @@ SCHEDULE: list[Sweep] = [
     Sweep("learn_stall_thresholds", timedelta(hours=1), learn_stall_thresholds),
     Sweep("shipments_stalled", timedelta(hours=1), monitoring.shipments_stalled),
     Sweep("estimates_overdue", timedelta(hours=1), monitoring.estimates_overdue),
-    Sweep("reestimate_deliveries", timedelta(hours=1), estimates.reestimate_deliveries),
+    Sweep("reestimate_deliveries", timedelta(minutes=15), estimates.reestimate_deliveries),
     Sweep("poll_carriers", timedelta(seconds=15), poll_carriers),
     Sweep("purge_inbound_payloads", timedelta(hours=1), purge_inbound_payloads),
 ]

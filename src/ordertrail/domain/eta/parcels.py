@@ -100,8 +100,8 @@ def reassess(
     lookahead_days: int = 0,
 ) -> Reassessment | None:
     """The parcel's estimate as of `today` against what is shown. With `lookahead_days` 0 the next
-    check is tomorrow; otherwise the first of the next `lookahead_days` days whose estimate differs
-    (the last of them when none does)."""
+    check is tomorrow; otherwise the first of the next `lookahead_days` days on which what is shown
+    would differ (the last of them when none does)."""
     found = current_window(model, facts, today)
     if found is None:
         return None
@@ -120,7 +120,7 @@ def reassess(
     late = was_late if milestone is Milestone.DELIVERED else window.point > promised_latest
     nxt = today + timedelta(days=1)
     if lookahead_days > 0 and milestone is not Milestone.DELIVERED:
-        nxt = next_check(model, facts, today, window, lookahead_days)
+        nxt = next_check(model, facts, today, promised_latest, window, lookahead_days)
     return Reassessment(
         milestone=milestone,
         window=window,
@@ -132,15 +132,20 @@ def reassess(
 
 
 def next_check(
-    model: EtaModel, facts: ParcelFacts, today: date, window: DeliveryWindow, horizon: int
+    model: EtaModel,
+    facts: ParcelFacts,
+    today: date,
+    promised_latest: date,
+    window: DeliveryWindow,
+    horizon: int,
 ) -> date:
-    """The first day after `today`, within `horizon` days, on which the window or its median moves if
-    nothing is scanned meanwhile."""
-    shown = (window.earliest, window.point, window.latest)
+    """The first day after `today`, within `horizon` days, on which what is shown moves if nothing is
+    scanned meanwhile: the window, or whether its median is past the promise."""
+    shown = (window.earliest, window.latest, window.point > promised_latest)
     for ahead in range(1, horizon + 1):
         day = today + timedelta(days=ahead)
         found = current_window(model, facts, day)
-        if found is None or (found[1].earliest, found[1].point, found[1].latest) != shown:
+        if found is None or (found[1].earliest, found[1].latest, found[1].point > promised_latest) != shown:
             return day
     return today + timedelta(days=horizon)
 
