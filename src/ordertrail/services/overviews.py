@@ -46,7 +46,7 @@ def orders_overview(deps: Deps, actor: User, cursor: str | None, limit: int = 20
     items = []
     for o in orders:
         parcels = shipments.get(o.id, [])
-        window, late = order_window(
+        window, _ = order_window(
             (o.promised_earliest, o.promised_latest),
             [
                 (s.estimated_earliest, s.estimated_latest)
@@ -55,6 +55,7 @@ def orders_overview(deps: Deps, actor: User, cursor: str | None, limit: int = 20
                 for s in parcels
             ],
         )
+        late = any(s.predicted_late for s in parcels)  # the estimator's flag, as on the order page
         seller = sellers.get(o.seller_id)
         items.append(OrderSummary(o, seller.name if seller else "", window, late, len(parcels)))
     return OrdersOverview(items, page.next_cursor)
