@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from zoneinfo import ZoneInfo
 
 from ordertrail.adapters.calendars import HolidayCalendars
 from ordertrail.domain.eta import (
@@ -81,8 +82,6 @@ def eta_models(
     """The service's estimator from its settings. Its lanes name the shipping service, not the carrier:
     the promise is made before the seller picks a carrier, and learning must use the lanes it is
     asked about. Carriers move parcels on Saturdays too, as the configured promise assumes."""
-    from zoneinfo import ZoneInfo
-
     # "Ships within N business days" counts the day of placement: handed over after 0..N-1 days.
     defaults = Defaults.from_ranges(
         (0, max(0, handling_business_days - 1)),

@@ -147,22 +147,22 @@ def _change(
 
 
 def after_events(
-    deps: Deps, uow: UnitOfWork, refs: Sequence[tuple[Shipment, str, str]], now: datetime
+    deps: Deps, uow: UnitOfWork, changed: Sequence[Shipment], now: datetime
 ) -> list[OutboxMessage]:
     """Re-estimate shipments whose events changed them in this ingest batch: sets their estimate and
     flag on the `Shipment` objects (ingest saves them), records the changes and returns the delay
     notices. One query for the batch's orders and at most two writes, whatever the batch size; the
     sweep looks at each of them again tomorrow."""
-    if deps.eta is None or not refs:
+    if deps.eta is None or not changed:
         return []
     setup = deps.eta.setup
-    lanes = uow.eta.order_lanes([s.order_id for s, _, _ in refs])
+    lanes = uow.eta.order_lanes([s.order_id for s in changed])
     model = deps.eta.current(uow.eta)
     today = local_day(setup, now)
     changes: list[EstimateChange] = []
     checks: list[tuple[str, date]] = []
     out: list[OutboxMessage] = []
-    for shipment, _buyer_id, _seller_id in refs:
+    for shipment in changed:
         order = lanes.get(shipment.order_id)
         if order is None:
             continue

@@ -244,7 +244,7 @@ def _apply_new_events(
                     dedupe=f"{kind}:{sid}:{state.last_key and state.last_key[2]}",
                 )
     # Estimates follow the new states before they are saved (the shipments carry them).
-    outbox += estimates.after_events(deps, uow, [shipments[sid] for sid in states], now)
+    outbox += estimates.after_events(deps, uow, [shipments[sid][0] for sid in states], now)
     uow.shipments.save_states(changed)
     if history:
         uow.history.shipment_changes(history)
