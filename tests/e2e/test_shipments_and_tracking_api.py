@@ -432,7 +432,9 @@ def test_a_lost_parcel_stops_counting_once_its_replacement_is_delivered(
 ) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
-    api.events([ev(UPS, "2026-11-27T18:00:00-05:00", "in_transit"), ev(UPS, "2026-12-03T10:00:00-05:00", "lost")])
+    api.events(
+        [ev(UPS, "2026-11-27T18:00:00-05:00", "in_transit"), ev(UPS, "2026-12-03T10:00:00-05:00", "lost")]
+    )
     clock.advance(days=8)
     api.ship(order["id"], seller, UPS2)
     api.events([ev(UPS2, "2026-12-05T14:00:00-05:00", "delivered")])

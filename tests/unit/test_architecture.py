@@ -15,4 +15,3 @@ def test_every_import_linter_contract_is_kept() -> None:
     result = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
-

@@ -22,9 +22,13 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 NUMBER = "1Z5R89390357567127"
 
 
-def scan(minutes: int, status: S, description: str = "scan", offset_h: int = 0, event_id: str | None = None) -> ScanEvent:
+def scan(
+    minutes: int, status: S, description: str = "scan", offset_h: int = 0, event_id: str | None = None
+) -> ScanEvent:
     zone = timezone(timedelta(hours=offset_h))
-    return ScanEvent(NUMBER, (T0 + timedelta(minutes=minutes)).astimezone(zone), status, description, event_id=event_id)
+    return ScanEvent(
+        NUMBER, (T0 + timedelta(minutes=minutes)).astimezone(zone), status, description, event_id=event_id
+    )
 
 
 events_st = st.lists(
@@ -42,7 +46,9 @@ events_st = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(events=events_st, data=st.data())
-def test_any_permutation_and_duplication_of_events_gives_the_same_state(events: list[ScanEvent], data: st.DataObject) -> None:
+def test_any_permutation_and_duplication_of_events_gives_the_same_state(
+    events: list[ScanEvent], data: st.DataObject
+) -> None:
     expected = derive_state(events)
     shuffled = data.draw(st.permutations(events))
     dupes = data.draw(st.lists(st.sampled_from(events), max_size=10))
@@ -51,7 +57,9 @@ def test_any_permutation_and_duplication_of_events_gives_the_same_state(events: 
 
 @settings(max_examples=200, deadline=None)
 @given(events=events_st, data=st.data())
-def test_folding_a_batch_on_top_of_earlier_batches_equals_deriving_from_all(events: list[ScanEvent], data: st.DataObject) -> None:
+def test_folding_a_batch_on_top_of_earlier_batches_equals_deriving_from_all(
+    events: list[ScanEvent], data: st.DataObject
+) -> None:
     ordered = sorted(unique_events(events), key=sort_key)
     cut = data.draw(st.integers(0, len(ordered)))
     state = fold(INITIAL, ordered[:cut])

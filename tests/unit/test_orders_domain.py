@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ordertrail.domain.money import format_money, is_currency
-from ordertrail.domain.orders import LineItem, OrderFacts, check_items, derive_order_status, totals, unshipped_quantities
+from ordertrail.domain.orders import (
+    LineItem,
+    OrderFacts,
+    check_items,
+    derive_order_status,
+    totals,
+    unshipped_quantities,
+)
 from ordertrail.domain.statuses import OrderStatus as O
 from ordertrail.domain.statuses import ShipmentStatus as S
 
@@ -16,7 +23,13 @@ NOW = datetime(2026, 12, 10, tzinfo=UTC)
 WINDOW = timedelta(days=30)
 
 
-def facts(*statuses: S, covered: bool = True, delivered: datetime | None = None, case: bool = False, cancelled: bool = False) -> OrderFacts:
+def facts(
+    *statuses: S,
+    covered: bool = True,
+    delivered: datetime | None = None,
+    case: bool = False,
+    cancelled: bool = False,
+) -> OrderFacts:
     return OrderFacts(cancelled, covered, tuple(statuses), delivered, case)
 
 
@@ -28,8 +41,11 @@ def test_totals_are_integer_sums_of_minor_units() -> None:
 def test_item_checks_name_the_item_and_field() -> None:
     errors = check_items([LineItem("", "A", 0, -1)], "usd", -1)
     assert [(e.field, e.code) for e in errors] == [
-        ("items.0.sku", "required"), ("items.0.quantity", "too_small"), ("items.0.unit_price", "negative"),
-        ("shipping_fee", "negative"), ("currency", "unknown_currency"),
+        ("items.0.sku", "required"),
+        ("items.0.quantity", "too_small"),
+        ("items.0.unit_price", "negative"),
+        ("shipping_fee", "negative"),
+        ("currency", "unknown_currency"),
     ]
 
 
@@ -48,7 +64,9 @@ def test_the_order_status_follows_its_shipments() -> None:
     assert derive_order_status(facts(S.DELIVERED, S.OUT_FOR_DELIVERY), NOW, WINDOW) is O.IN_TRANSIT
     assert derive_order_status(facts(S.DELIVERED, S.DELIVERED, delivered=NOW), NOW, WINDOW) is O.DELIVERED
     assert derive_order_status(facts(S.DELIVERED, delivered=NOW - WINDOW), NOW, WINDOW) is O.COMPLETED
-    assert derive_order_status(facts(S.DELIVERED, delivered=NOW - WINDOW, case=True), NOW, WINDOW) is O.DELIVERED
+    assert (
+        derive_order_status(facts(S.DELIVERED, delivered=NOW - WINDOW, case=True), NOW, WINDOW) is O.DELIVERED
+    )
     assert derive_order_status(facts(S.DELIVERED, cancelled=True), NOW, WINDOW) is O.CANCELLED
 
 
@@ -59,7 +77,11 @@ def test_a_shipment_without_item_list_carries_everything_left() -> None:
 
 
 @given(st.lists(st.sampled_from(list(S)), max_size=6), st.booleans(), st.booleans())
-def test_the_order_status_does_not_depend_on_shipment_order(statuses: list[S], covered: bool, case: bool) -> None:
+def test_the_order_status_does_not_depend_on_shipment_order(
+    statuses: list[S], covered: bool, case: bool
+) -> None:
     a = derive_order_status(facts(*statuses, covered=covered, case=case, delivered=NOW), NOW, WINDOW)
-    b = derive_order_status(facts(*reversed(statuses), covered=covered, case=case, delivered=NOW), NOW, WINDOW)
+    b = derive_order_status(
+        facts(*reversed(statuses), covered=covered, case=case, delivered=NOW), NOW, WINDOW
+    )
     assert a is b

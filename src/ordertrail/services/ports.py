@@ -255,7 +255,13 @@ class CaseRepository(Protocol):
 
     # Last: a method named `list` would shadow the builtin in the annotations below it.
     def list(
-        self, *, buyer_id: str | None, seller_id: str | None, status: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        buyer_id: str | None,
+        seller_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
     ) -> Page:
         """Newest first; the escalated ones oldest escalation first (the support queue)."""
         ...

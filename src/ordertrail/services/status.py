@@ -9,12 +9,16 @@ from ordertrail.domain.orders import OrderFacts, derive_order_status, unshipped_
 from ordertrail.domain.statuses import SCANNED, OrderStatus, ShipmentStatus
 from ordertrail.services.ports import ShipmentFacts, StatusChange, UnitOfWork
 
-
 # A parcel the carrier lost, destroyed or sent back no longer decides where the order stands once
 # another parcel (a replacement) is on its way.
 GONE = frozenset(
-    {ShipmentStatus.LOST, ShipmentStatus.DAMAGED, ShipmentStatus.DISPOSED, ShipmentStatus.RETURNED_TO_SENDER,
-     ShipmentStatus.EXPIRED}
+    {
+        ShipmentStatus.LOST,
+        ShipmentStatus.DAMAGED,
+        ShipmentStatus.DISPOSED,
+        ShipmentStatus.RETURNED_TO_SENDER,
+        ShipmentStatus.EXPIRED,
+    }
 )
 
 

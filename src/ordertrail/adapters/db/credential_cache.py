@@ -100,7 +100,9 @@ def _on_commit(cache: CredentialCache) -> Any:
     return listener
 
 
-_USERS_WRITE = re.compile(r"\s*(insert\s+(or\s+\w+\s+)?into|update|delete\s+from)\s+\"?users\b", re.IGNORECASE)
+_USERS_WRITE = re.compile(
+    r"\s*(insert\s+(or\s+\w+\s+)?into|update|delete\s+from)\s+\"?users\b", re.IGNORECASE
+)
 
 
 def _writes_users(statement: str) -> bool:
