@@ -16,6 +16,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -181,6 +182,7 @@ def measure(
     batch: int,
     clients: int,
     api_processes: int = 1,
+    settle: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
     """The ceiling, then the same events over HTTP; every event must be accepted and stored once."""
     print(
@@ -192,6 +194,7 @@ def measure(
     ceiling_rate = ceiling(db.engine, events, shipment_ids, batch)
     if count(db.engine, tracking_events) != before:
         raise SystemExit("the ceiling's rows were not removed")
+    settle()
     notices_before = count(db.engine, outbox)
     with served(db, workers=api_processes) as base:
         rate, accepted = over_http(base, key, events, batch, clients)

@@ -1,7 +1,7 @@
 """Tracking lookups: `GET /v1/orders/{id}/tracking` for random orders, beside a trivial endpoint.
 
     python -m benchmarks.lookup [--db sqlite|postgresql|both] [--orders 100000] [--events-per-order 10]
-                                [--connections 16] [--seconds 20]
+                                [--connections 4] [--seconds 20]
 
 Loads N orders with one shipment each and K events per shipment in bulk, serves the app, and drives
 both endpoints with wrk (Debian package `wrk`) at the same concurrency from the same client:
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
     p.add_argument("--orders", type=int, default=100_000)
     p.add_argument("--events-per-order", type=int, default=10)
-    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--connections", type=int, default=4)
     p.add_argument("--seconds", type=int, default=20)
     args = p.parse_args(argv)
     require_wrk()
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         lk = r["lookup"]
         print(
             f"{k:>10}: {lk['rps']:>7,} req/s tracking (p50 {lk['p50_ms']} ms, p99 {lk['p99_ms']} ms) | trivial "
-            f"{lk['ceiling_rps']:>7,} req/s | ratio {lk['ratio']:.1%} | peak RSS {r['rss']['mb']} MB"
+            f"{lk['ceiling_rps']:>7,} req/s (p99 {r['ceiling_p99_ms']} ms) | ratio {lk['ratio']:.1%} | peak RSS {r['rss']['mb']} MB"
         )
     print(json.dumps(results))
     return results

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -70,6 +71,8 @@ def insert_values(
     if not rows:
         return []
     values = Values(conn)
+    if not values.sqlite:
+        return _insert_arrays(conn, table, columns, rows, ignore_conflicts, returning, chunk)
     cols = ", ".join(columns)
     one = "(" + ", ".join([values.placeholder] * len(columns)) + ")"
     verb = "INSERT OR IGNORE" if ignore_conflicts and values.sqlite else "INSERT"
@@ -95,3 +98,46 @@ def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> N
     if conn.dialect.name != "sqlite":
         sql = sql.replace("?", "%s")
     conn.exec_driver_sql(sql, [tuple(r) for r in rows])
+
+
+def _insert_arrays(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    ignore_conflicts: bool,
+    returning: Sequence[str],
+    chunk: int,
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: one array per column, unnested into rows by the server.
+
+    A multi-row VALUES list of 500 events has 9,500 placeholders, and psycopg rewrites such a
+    statement in Python on every call (too long for its statement cache): 28 ms, more than the
+    database spent inserting. Here the statement text is short and fixed, so it is parsed once and
+    prepared after a few calls. The arrays travel in binary (%b): psycopg's text form escapes
+    every element with a regular expression, which cost as much again."""
+    sql = _array_insert_sql(table, tuple(columns), ignore_conflicts, tuple(returning))
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), max(chunk, 5000)):
+        part = rows[start : start + max(chunk, 5000)]
+        arrays = tuple(list(column) for column in zip(*part, strict=True))
+        result = conn.exec_driver_sql(sql, arrays)
+        if returning:
+            out.extend(tuple(r) for r in result)
+    return out
+
+
+@lru_cache(maxsize=128)
+def _array_insert_sql(
+    table: str, columns: tuple[str, ...], ignore_conflicts: bool, returning: tuple[str, ...]
+) -> str:
+    from sqlalchemy.dialects import postgresql
+
+    from ordertrail.adapters.db.tables import metadata
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    t = metadata.tables[table]
+    arrays = ", ".join(f"%b::{t.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    ret = f" RETURNING {', '.join(returning)}" if returning else ""
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}){tail}{ret}"

@@ -10,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Insert
 from sqlalchemy.sql.schema import Table
 
+from ordertrail.adapters.db.pool_health import ping_when_idle
+
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
@@ -28,9 +30,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # hide_parameters: an error's message (which may reach a log) never carries the row's values:
     # names, e-mail and postal addresses stay out of the logs.
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    ping_when_idle(engine)  # instead of pool_pre_ping's round trip on every check-out
+    return engine
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -43,7 +45,14 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes; WAL keeps it consistent
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        # 8 MB of page cache per connection: the operating system caches the file once for all of
+        # them, while 64 MB each (the old setting) grew a server with a pool of connections past
+        # 300 MB of resident memory under random lookups (benchmarks/, docs/scaling.md).
+        cur.execute("PRAGMA cache_size=-8192")
+        # Checkpoint the WAL into the database every 10,000 pages (40 MB) instead of 1,000: an ingest
+        # batch dirties over a thousand pages, and a checkpoint with its fsync after every batch
+        # cost as much as the rest of the commit (benchmarks/ingest.py).
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
@@ -51,8 +60,12 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_begin(conn: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and then writes can
         # fail with SQLITE_BUSY under concurrency without ever waiting for the busy timeout.
-        mode = "DEFERRED" if conn.info.get("readonly") else "IMMEDIATE"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.info.get("readonly"):
+            # Straight to the driver: a deferred BEGIN takes no lock and cannot fail, and going
+            # through SQLAlchemy's statement machinery cost a tenth of a tracking lookup.
+            conn.connection.driver_connection.execute("BEGIN DEFERRED")
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def insert_ignore(table: Table, dialect_name: str) -> Insert:

@@ -103,14 +103,18 @@ class SqlShipments:
         if not numbers:
             return out
         v = Values(self.c)
-        marks = ", ".join([v.placeholder] * len(numbers))
+        params: tuple[Any, ...]
+        if v.sqlite:
+            member, params = f"IN ({', '.join('?' * len(numbers))})", tuple(numbers)
+        else:  # one array parameter: a statement with hundreds of placeholders is slow for psycopg to parse
+            member, params = "= ANY(%s)", (numbers,)
         sql = (
             f"SELECT {_HOT_COLS}, o.buyer_id, o.seller_id, o.status "
-            f"FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number IN ({marks})"
+            f"FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number {member}"
         )
-        if for_update and self.c.dialect.name == "postgresql":
+        if for_update and not v.sqlite:
             sql += " ORDER BY s.id FOR UPDATE OF s"
-        rows = self.c.exec_driver_sql(sql, tuple(numbers)).all()
+        rows = self.c.exec_driver_sql(sql, params).all()
         refs = []
         for r in rows:
             shipment = _hot_shipment(v, r)
@@ -128,22 +132,35 @@ class SqlShipments:
         if not items:
             return
         v = Values(self.c)
-        execute_many(
-            self.c,
-            "UPDATE shipments SET status = ?, substatus = ?, first_scan_at = ?, last_event_at = ?, delivered_at = ?, "
-            "carrier_estimated_delivery = ?, estimated_earliest = ?, estimated_latest = ?, predicted_late = ?, "
-            "stalled = ?, proof_of_delivery = ?, last_key = ?, event_count = ?, active = ? WHERE id = ?",
-            [
-                (
-                    s.status.value, s.substatus, v.dt(s.first_scan_at), v.dt(s.last_event_at), v.dt(s.delivered_at),
-                    v.day(s.carrier_estimated_delivery), v.day(s.estimated_earliest), v.day(s.estimated_latest),
-                    s.predicted_late, s.stalled, v.json(pod_to_json(s.proof_of_delivery)), encode_sort_key(s.last_key),
-                    s.event_count, s.active, s.id,
-                )
-                for s in items
-            ],
-        )
+        rows = [
+            (
+                s.status.value, s.substatus, v.dt(s.first_scan_at), v.dt(s.last_event_at), v.dt(s.delivered_at),
+                v.day(s.carrier_estimated_delivery), v.day(s.estimated_earliest), v.day(s.estimated_latest),
+                s.predicted_late, s.stalled, v.json(pod_to_json(s.proof_of_delivery)), encode_sort_key(s.last_key),
+                s.event_count, s.active, s.id,
+            )
+            for s in items
+        ]
+        if v.sqlite:
+            execute_many(self.c, _SAVE_STATES, rows)
+        else:  # one statement for the batch: arrays unnested by the server (see driver._insert_arrays)
+            # A shipment given twice keeps its later state, as with executemany above.
+            last = list({r[-1]: r for r in rows}.values())
+            self.c.exec_driver_sql(_SAVE_STATES_PG, tuple(list(c) for c in zip(*last, strict=True)))
 
+
+_STATE_COLUMNS = (
+    "status", "substatus", "first_scan_at", "last_event_at", "delivered_at", "carrier_estimated_delivery",
+    "estimated_earliest", "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key",
+    "event_count", "active",
+)
+_SAVE_STATES = f"UPDATE shipments SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)} WHERE id = ?"
+_SAVE_STATES_PG = (
+    f"UPDATE shipments s SET {', '.join(f'{c} = v.{c}' for c in _STATE_COLUMNS)} FROM unnest("
+    "%b::varchar[], %b::varchar[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::date[], "
+    "%b::date[], %b::date[], %b::boolean[], %b::boolean[], %b::json[], %b::varchar[], %b::integer[], "
+    f"%b::boolean[], %b::varchar[]) AS v({', '.join(_STATE_COLUMNS)}, id) WHERE s.id = v.id"
+)
 
 _HOT_COLUMNS = (
     "id", "order_id", "carrier", "tracking_number", "items", "status", "substatus", "created_at", "tracking_added_at",

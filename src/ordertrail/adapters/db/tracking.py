@@ -1,31 +1,42 @@
-"""The tracking read model: an order with its shipments and events in one query, shaped for JSON."""
+"""The tracking read model: an order with its shipments and events in one query, shaped for JSON.
+
+The busiest read of the service (every buyer's "where is my parcel"), so it talks to the driver
+(see `driver.py`): one statement on the DB-API cursor, rows as plain tuples, values converted here to exactly what the
+Core column types would give (UTC-aware datetimes, dates, booleans, parsed JSON).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
-from ordertrail.adapters.db.tables import orders, shipments, tracking_events
+from ordertrail.adapters.db.driver import Values
 
-_E = tracking_events.c
-# Labelled apart from the shipment's own columns (id, status, substatus) in the one joined row.
-_EVENT_COLS = (
-    _E.id.label("e_id"),
-    _E.occurred_at.label("e_occurred_at"),
-    _E.utc_offset_min,
-    _E.offset_source,
-    _E.status.label("e_status"),
-    _E.substatus.label("e_substatus"),
-    _E.description,
-    _E.carrier_code,
-    _E.city,
-    _E.region,
-    _E.postal_code,
-    _E.country_code,
+_SHIPMENT_COLUMNS = (
+    "id", "tracking_number", "carrier", "status", "substatus", "estimated_earliest", "estimated_latest",
+    "carrier_estimated_delivery", "predicted_late", "stalled", "last_event_at", "delivered_at",
+    "proof_of_delivery", "created_at",
+)  # fmt: skip
+_EVENT_COLUMNS = (
+    "id", "occurred_at", "utc_offset_min", "offset_source", "status", "substatus", "description",
+    "carrier_code", "city", "region", "postal_code", "country_code",
+)  # fmt: skip
+# One row per event (or per shipment without events, or one for an order without shipments).
+_SQL = (
+    "SELECT o.id, o.status, o.buyer_id, o.seller_id, o.promised_earliest, o.promised_latest, "
+    + ", ".join(f"s.{c}" for c in _SHIPMENT_COLUMNS)
+    + ", "
+    + ", ".join(f"e.{c}" for c in _EVENT_COLUMNS)
+    + " FROM orders o LEFT JOIN shipments s ON s.order_id = o.id"
+    " LEFT JOIN tracking_events e ON e.shipment_id = s.id WHERE o.id = {mark}"
+    " ORDER BY s.created_at, s.id, e.occurred_at DESC, e.id DESC"
 )
+_S = 6  # first shipment column
+_E = _S + len(_SHIPMENT_COLUMNS)  # first event column
 
 
 def _window(earliest: Any, latest: Any) -> dict[str, Any] | None:
@@ -39,47 +50,20 @@ def _offset(minutes: int) -> timezone:
     return timezone(timedelta(minutes=minutes))
 
 
-def _event(r: Any) -> dict[str, Any]:
-    offset = _offset(r.utc_offset_min)
-    has_loc = r.city or r.region or r.postal_code or r.country_code
-    return {
-        "id": r.e_id,
-        "occurred_at": r.e_occurred_at,
-        "local_time": r.e_occurred_at.astimezone(offset).isoformat(),
-        "offset_source": r.offset_source,
-        "status": r.e_status,
-        "substatus": r.e_substatus,
-        "description": r.description,
-        "carrier_code": r.carrier_code,
-        "location": {
-            "city": r.city,
-            "region": r.region,
-            "postal_code": r.postal_code,
-            "country_code": r.country_code,
-        }
-        if has_loc
-        else None,
-    }
+def _utc_sqlite(v: str | None) -> datetime | None:
+    return None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC)
 
 
-def shipment_view(s: Any, tracking_url: str | None = None) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "tracking_number": s.tracking_number,
-        "carrier": s.carrier,
-        "tracking_url": tracking_url,
-        "status": s.status,
-        "substatus": s.substatus,
-        "promised_delivery": None,
-        "estimated_delivery": _window(s.estimated_earliest, s.estimated_latest),
-        "carrier_estimated_delivery": s.carrier_estimated_delivery,
-        "predicted_late": bool(s.predicted_late),
-        "stalled": bool(s.stalled),
-        "last_event_at": s.last_event_at,
-        "delivered_at": s.delivered_at,
-        "proof_of_delivery": s.proof_of_delivery,
-        "created_at": s.created_at,
-    }
+def _utc_pg(v: datetime | None) -> datetime | None:
+    return None if v is None else v.astimezone(UTC)
+
+
+def _day_sqlite(v: str | None) -> date | None:
+    return None if v is None else date.fromisoformat(v)
+
+
+def _same(v: Any) -> Any:
+    return v
 
 
 class SqlTracking:
@@ -87,50 +71,69 @@ class SqlTracking:
         self.c = conn
 
     def order_tracking(self, order_id: str) -> dict[str, Any] | None:
-        """One statement: the order, its shipments and their events, one row per event (or per
-        shipment without events, or one for an order without shipments). Events come newest first."""
-        rows = self.c.execute(_ORDER_TRACKING, {"order_id": order_id}).all()
+        v = Values(self.c)
+        # The DB-API cursor itself: SQLAlchemy's result object would describe all 32 columns on
+        # every call, which cost more than the query (docs/scaling.md).
+        cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_SQL.format(mark=v.placeholder), (order_id,))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
         if not rows:
             return None
+        utc: Callable[[Any], datetime | None] = _utc_sqlite if v.sqlite else _utc_pg
+        day: Callable[[Any], date | None] = _day_sqlite if v.sqlite else _same
         head = rows[0]
-        promised = _window(head.promised_earliest, head.promised_latest)
+        promised = _window(day(head[4]), day(head[5]))
         views: list[dict[str, Any]] = []
         current: dict[str, Any] | None = None
         for r in rows:
-            if r.id is None:
+            if r[_S] is None:
                 continue
-            if current is None or current["id"] != r.id:
-                current = shipment_view(r)
-                current["promised_delivery"] = promised
-                current["events"] = []
+            if current is None or current["id"] != r[_S]:
+                current = {
+                    "id": r[_S],
+                    "tracking_number": r[_S + 1],
+                    "carrier": r[_S + 2],
+                    "tracking_url": None,
+                    "status": r[_S + 3],
+                    "substatus": r[_S + 4],
+                    "promised_delivery": promised,
+                    "estimated_delivery": _window(day(r[_S + 5]), day(r[_S + 6])),
+                    "carrier_estimated_delivery": day(r[_S + 7]),
+                    "predicted_late": bool(r[_S + 8]),
+                    "stalled": bool(r[_S + 9]),
+                    "last_event_at": utc(r[_S + 10]),
+                    "delivered_at": utc(r[_S + 11]),
+                    "proof_of_delivery": v.read_json(r[_S + 12]),
+                    "created_at": utc(r[_S + 13]),
+                    "events": [],
+                }
                 views.append(current)
-            if r.e_id is not None:
-                current["events"].append(_event(r))
+            if r[_E] is not None:
+                current["events"].append(_event(r, utc(r[_E + 1])))  # type: ignore[arg-type]
         return {
-            "order_id": head.order_id,
-            "order_status": head.order_status,
-            "buyer_id": head.buyer_id,
-            "seller_id": head.seller_id,
+            "order_id": head[0],
+            "order_status": head[1],
+            "buyer_id": head[2],
+            "seller_id": head[3],
             "shipments": views,
         }
 
 
-_ORDER_TRACKING = (
-    select(
-        orders.c.id.label("order_id"),
-        orders.c.status.label("order_status"),
-        orders.c.buyer_id,
-        orders.c.seller_id,
-        orders.c.promised_earliest,
-        orders.c.promised_latest,
-        shipments,
-        *_EVENT_COLS,
-    )
-    .select_from(
-        orders.outerjoin(shipments, shipments.c.order_id == orders.c.id).outerjoin(
-            tracking_events, tracking_events.c.shipment_id == shipments.c.id
-        )
-    )
-    .where(orders.c.id == bindparam("order_id"))
-    .order_by(shipments.c.created_at, shipments.c.id, _E.occurred_at.desc(), _E.id.desc())
-)
+def _event(r: Any, occurred_at: datetime) -> dict[str, Any]:
+    city, region, postal_code, country_code = r[_E + 8], r[_E + 9], r[_E + 10], r[_E + 11]
+    return {
+        "id": r[_E],
+        "occurred_at": occurred_at,
+        "local_time": occurred_at.astimezone(_offset(r[_E + 2])).isoformat(),
+        "offset_source": r[_E + 3],
+        "status": r[_E + 4],
+        "substatus": r[_E + 5],
+        "description": r[_E + 6],
+        "carrier_code": r[_E + 7],
+        "location": {"city": city, "region": region, "postal_code": postal_code, "country_code": country_code}
+        if city or region or postal_code or country_code
+        else None,
+    }
