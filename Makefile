@@ -43,8 +43,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Needs a PostgreSQL server at 127.0.0.1:5432 (or ORDERTRAIL_BENCH_PG_URL, or --db sqlite) and wrk.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	@command -v wrk >/dev/null || { echo "make bench drives the lookups with wrk: apt-get install -y wrk" >&2; exit 1; }
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

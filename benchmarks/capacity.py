@@ -38,7 +38,7 @@ def model(details: dict[str, Any], summary: dict[str, Any], a: argparse.Namespac
         "shipments": shipments_day * 365 * size["shipments"],
         "orders": a.orders_per_day * 365 * (size["orders"] + size["order_items"] * a.items_per_order),
         "outbox": notices_day * 365 * size["outbox"],
-        "notifications": notices_day * 365 * (size["notifications"] or size["outbox"] / 4),
+        "notifications": notices_day * 365 * size["notifications"],
     }
     tb = 1e12
     return {
