@@ -9,7 +9,7 @@ answered from a log line. Nothing else (KeyError, TypeError, ...) escapes a pars
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -203,6 +203,32 @@ def refine(
     if main_is_final:
         return main, None
     return status, reason
+
+
+def classify_pair(
+    status: str | None,
+    sub_code: str | None,
+    shipment: ShipmentStatus | None,
+    *,
+    statuses: Mapping[str, ShipmentStatus],
+    sub_codes: Mapping[str, Code],
+    final: Collection[str],
+) -> tuple[ShipmentStatus, str | None, list[str]]:
+    """(status, substatus, unknown codes) for a provider that sends a main status and a sub-code
+    as independent fields (EasyPost, Shippo): the main status decides, the sub-code refines it."""
+    unknown: list[str] = []
+    sub = sub_codes.get(sub_code) if sub_code else None
+    if sub_code and sub is None:
+        unknown.append(sub_code)
+    main = statuses.get(status) if status else None
+    if main is None:
+        if status:
+            unknown.append(status)
+        if sub is not None and sub[0] is not None:
+            return sub[0], sub[1], unknown
+        return (*fallback(shipment), unknown)
+    result, reason = refine(main, sub, main_is_final=status in final)
+    return result, reason, unknown
 
 
 def fallback(shipment_status: ShipmentStatus | None) -> tuple[ShipmentStatus, str]:

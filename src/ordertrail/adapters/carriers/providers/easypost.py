@@ -39,11 +39,10 @@ from ordertrail.adapters.carriers.providers.base import (
     ParsedWebhook,
     PayloadError,
     Provider,
-    fallback,
+    classify_pair,
     finish,
     header,
     load,
-    refine,
 )
 from ordertrail.adapters.carriers.providers.carriers import slug_for
 from ordertrail.domain.events import Location, ProofOfDelivery, ScanEvent
@@ -110,19 +109,7 @@ def classify(
     status: str | None, detail: str | None, tracker_status: ShipmentStatus | None
 ) -> tuple[ShipmentStatus, str | None, list[str]]:
     """(status, substatus, unknown codes) for one tracking detail."""
-    unknown: list[str] = []
-    sub = DETAILS.get(detail) if detail else None
-    if detail and sub is None:
-        unknown.append(detail)
-    main = STATUSES.get(status) if status else None
-    if main is None:
-        if status:
-            unknown.append(status)
-        if sub is not None and sub[0] is not None:
-            return sub[0], sub[1], unknown
-        return (*fallback(tracker_status), unknown)
-    final, reason = refine(main, sub, main_is_final=status in _FINAL)
-    return final, reason, unknown
+    return classify_pair(status, detail, tracker_status, statuses=STATUSES, sub_codes=DETAILS, final=_FINAL)
 
 
 # --- parser ---------------------------------------------------------------------------------------

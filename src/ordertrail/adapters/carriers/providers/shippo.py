@@ -43,11 +43,10 @@ from ordertrail.adapters.carriers.providers.base import (
     ParsedWebhook,
     PayloadError,
     Provider,
-    fallback,
+    classify_pair,
     finish,
     header,
     load,
-    refine,
 )
 from ordertrail.adapters.carriers.providers.carriers import slug_for
 from ordertrail.domain.events import Location, ScanEvent
@@ -107,19 +106,7 @@ def classify(
     status: str | None, substatus: str | None, shipment: ShipmentStatus | None
 ) -> tuple[ShipmentStatus, str | None, list[str]]:
     """(status, substatus, unknown codes) for one tracking_history entry."""
-    unknown: list[str] = []
-    sub = SUBSTATUSES.get(substatus) if substatus else None
-    if substatus and sub is None:
-        unknown.append(substatus)
-    main = STATUSES.get(status) if status else None
-    if main is None:
-        if status:
-            unknown.append(status)
-        if sub is not None and sub[0] is not None:
-            return sub[0], sub[1], unknown
-        return (*fallback(shipment), unknown)
-    final, reason = refine(main, sub, main_is_final=status in _FINAL)
-    return final, reason, unknown
+    return classify_pair(status, substatus, shipment, statuses=STATUSES, sub_codes=SUBSTATUSES, final=_FINAL)
 
 
 # --- parser ---------------------------------------------------------------------------------------
