@@ -6,7 +6,7 @@ costs a dictionary lookup. What keeps it correct:
 
 - One cache per database per process, shared by every engine of the process that points at that
   database (the API's, and a CLI command's or a test's own).
-- Any INSERT, UPDATE or DELETE of `users` issued through such an engine empties it, when the
+- Any INSERT, UPDATE, DELETE or TRUNCATE of `users` issued through such an engine empties it, when the
   statement runs and again when its transaction commits (so a request that read the old row in
   between cannot keep it). Erasure, which replaces the key hash, and e-mail preference changes,
   which live on the user, are seen at once by the process that made them.
@@ -25,6 +25,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -33,9 +34,12 @@ from ordertrail.domain.users import User
 
 
 class CredentialCache:
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, ttl: float, max_entries: int = 10_000, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self._now = monotonic
         self._entries: OrderedDict[str, tuple[float, User]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -44,14 +48,14 @@ class CredentialCache:
             entry = self._entries.get(key_hash)
             if entry is None:
                 return None
-            if entry[0] < time.monotonic():
+            if entry[0] < self._now():
                 del self._entries[key_hash]
                 return None
             return entry[1]
 
     def put(self, key_hash: str, user: User) -> None:
         with self._lock:
-            self._entries[key_hash] = (time.monotonic() + self.ttl, user)
+            self._entries[key_hash] = (self._now() + self.ttl, user)
             self._entries.move_to_end(key_hash)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -105,5 +109,8 @@ _USERS_WRITE = re.compile(
 )
 
 
+_TRUNCATE_USERS = re.compile(r"\s*truncate\b[^;]*\busers\b", re.IGNORECASE)
+
+
 def _writes_users(statement: str) -> bool:
-    return _USERS_WRITE.match(statement) is not None
+    return _USERS_WRITE.match(statement) is not None or _TRUNCATE_USERS.match(statement) is not None
