@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,10 @@ from ordertrail.adapters.db.tables import order_items, orders, shipments, users
 from ordertrail.services.users import hash_key
 
 PG_SERVER = os.environ.get("ORDERTRAIL_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# Orders were placed two days before the run, so parcels are mid-journey with their promise ahead of
+# them, as on a live marketplace (a fixed date would make every parcel late as the calendar moves on).
+T0 = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=2)
+PROMISED = (T0.date() + timedelta(days=5), T0.date() + timedelta(days=9))
 ADDRESS = {
     "name": "Bench Buyer",
     "street_address": "1 Main St",
@@ -142,8 +145,8 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
                     "shipping_address": ADDRESS,
                     "shipping_service": "standard",
                     "ship_by": placed + timedelta(days=2),
-                    "promised_earliest": date(2026, 11, 6),
-                    "promised_latest": date(2026, 11, 9),
+                    "promised_earliest": PROMISED[0],
+                    "promised_latest": PROMISED[1],
                 }
             )
             i_rows.append(
@@ -170,8 +173,8 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
                     "stalled": False,
                     "event_count": 0,
                     "active": True,
-                    "estimated_earliest": date(2026, 11, 6),
-                    "estimated_latest": date(2026, 11, 9),
+                    "estimated_earliest": PROMISED[0],
+                    "estimated_latest": PROMISED[1],
                 }
             )
         with engine.begin() as c:

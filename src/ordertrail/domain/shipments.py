@@ -32,6 +32,8 @@ class Shipment:
     proof_of_delivery: ProofOfDelivery | None = None
     last_key: SortKey | None = None
     event_count: int = 0
+    # The day the delivery estimate is next due to be looked at (None: not loaded, leave as stored).
+    estimate_due_on: date | None = None
 
     @property
     def state(self) -> ShipmentState:

@@ -18,7 +18,14 @@ from datetime import date, datetime, timedelta
 
 from ordertrail.domain import monitoring as rules
 from ordertrail.domain.eta import EtaModel, LaneContext
-from ordertrail.domain.eta.parcels import ParcelFacts, Reassessment, delay_reason, handling_start, reassess
+from ordertrail.domain.eta.parcels import (
+    ParcelFacts,
+    Reassessment,
+    delay_reason,
+    handling_start,
+    milestone_since,
+    reassess,
+)
 from ordertrail.domain.orders import Order
 from ordertrail.domain.shipments import Shipment
 from ordertrail.domain.statuses import ShipmentStatus
@@ -146,21 +153,55 @@ def _change(
     )
 
 
+_NO_LANE = LaneContext("", "", "", "", "", "", "")
+
+
+def estimate_inputs(setup: EtaSetup, shipment: Shipment) -> tuple[object, ...]:
+    """What a shipment's re-estimate depends on besides its order and the day: its status, the
+    milestone it is at and since when, and the carrier's own estimate. A scan that leaves these as they
+    were (the next hub scan of a parcel in transit, most scans) leaves the estimate as it was."""
+    facts = ParcelFacts(
+        ctx=_NO_LANE,
+        status=shipment.status,
+        handling_start=date.min,  # the same for every state of one order: it cannot tell two apart
+        accepted_on=local_day(setup, shipment.first_scan_at) if shipment.first_scan_at else None,
+        last_scan_on=local_day(setup, shipment.last_event_at) if shipment.last_event_at else None,
+        delivered_on=local_day(setup, shipment.delivered_at) if shipment.delivered_at else None,
+        carrier_estimate=shipment.carrier_estimated_delivery,
+    )
+    return (shipment.status, shipment.carrier_estimated_delivery, milestone_since(facts))
+
+
 def after_events(
-    deps: Deps, uow: UnitOfWork, changed: Sequence[Shipment], now: datetime
+    deps: Deps,
+    uow: UnitOfWork,
+    changed: Sequence[Shipment],
+    now: datetime,
+    before: Mapping[str, tuple[object, ...]] | None = None,
 ) -> list[OutboxMessage]:
-    """Re-estimate shipments whose events changed them in this ingest batch: sets their estimate and
-    flag on the `Shipment` objects (ingest saves them), records the changes and returns the delay
-    notices. One query for the batch's orders and at most two writes, whatever the batch size; the
-    sweep looks at each of them again tomorrow."""
+    """Re-estimate shipments whose events changed them in this ingest batch: sets their estimate,
+    flag and next check on the `Shipment` objects (ingest saves them), records the changes and
+    returns the delay notices. One query for the batch's orders and at most one write, whatever the
+    batch size. A shipment whose `estimate_inputs` are what they were `before` the batch keeps its
+    estimate when that estimate is still good today (its next check is after today)."""
     if deps.eta is None or not changed:
         return []
     setup = deps.eta.setup
+    today = local_day(setup, now)
+    if before is not None:
+        changed = [
+            s
+            for s in changed
+            if s.estimated_earliest is None
+            or s.estimate_due_on is None
+            or s.estimate_due_on <= today
+            or before.get(s.id) != estimate_inputs(setup, s)
+        ]
+        if not changed:
+            return []
     lanes = uow.eta.order_lanes([s.order_id for s in changed])
     model = deps.eta.current(uow.eta)
-    today = local_day(setup, now)
     changes: list[EstimateChange] = []
-    checks: list[tuple[str, date]] = []
     out: list[OutboxMessage] = []
     for shipment in changed:
         order = lanes.get(shipment.order_id)
@@ -183,7 +224,7 @@ def after_events(
         found = reassess(model, facts, today, order.promised[1], shown, shipment.predicted_late)
         if found is None:
             continue
-        checks.append((shipment.id, found.next_check))
+        shipment.estimate_due_on = found.next_check
         if found.changed or found.predicted_late != shipment.predicted_late:
             changes.append(_change(order, shipment.id, shown, found, now, CARRIER_EVENT))
         shipment.estimated_earliest, shipment.estimated_latest = found.estimated
@@ -191,7 +232,6 @@ def after_events(
         if found.became_late:
             out += _delay_messages(order, shipment.id, found)
     uow.eta.record(changes)
-    uow.eta.set_next_checks(checks)
     return out
 
 

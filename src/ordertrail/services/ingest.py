@@ -220,8 +220,11 @@ def _apply_new_events(
     history: list[StatusChange] = []
     outbox: list[OutboxMessage] = []
     orders_touched: set[str] = set()
+    before: dict[str, tuple[object, ...]] = {}
     for sid, state in states.items():
         shipment, buyer_id, _seller_id = shipments[sid]
+        if deps.eta is not None:
+            before[sid] = estimates.estimate_inputs(deps.eta.setup, shipment)
         old_status = shipment.status
         _set_state(shipment, state)
         changed.append(shipment)
@@ -244,7 +247,7 @@ def _apply_new_events(
                     dedupe=f"{kind}:{sid}:{state.last_key and state.last_key[2]}",
                 )
     # Estimates follow the new states before they are saved (the shipments carry them).
-    outbox += estimates.after_events(deps, uow, [shipments[sid][0] for sid in states], now)
+    outbox += estimates.after_events(deps, uow, [shipments[sid][0] for sid in states], now, before)
     uow.shipments.save_states(changed)
     if history:
         uow.history.shipment_changes(history)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 
@@ -53,7 +54,10 @@ class Values:
         return date.fromisoformat(v)
 
     def read_json(self, v: Any) -> Any:
-        return json.loads(v) if isinstance(v, str) else v
+        if not isinstance(v, str):
+            return v
+        # SQLAlchemy's JSON type stores None as the text 'null' (most items and proof columns).
+        return None if v == "null" else orjson.loads(v)
 
 
 def insert_values(

@@ -19,7 +19,7 @@ from ordertrail.adapters.db.tables import (
 )
 from ordertrail.domain.events import Location, ScanEvent
 from ordertrail.domain.shipments import Shipment, decode_sort_key, encode_sort_key
-from ordertrail.domain.statuses import ShipmentStatus
+from ordertrail.domain.statuses import TERMINAL, ShipmentStatus
 from ordertrail.services.ports import StatusChange
 
 CLOSED_ORDER_STATUSES = ("cancelled", "completed")
@@ -28,6 +28,9 @@ CLOSED_ORDER_STATUSES = ("cancelled", "completed")
 class SqlShipments:
     def __init__(self, conn: Connection) -> None:
         self.c = conn
+        # The indexed state columns as read by the hot path, so that saving can leave alone the
+        # indexes whose values did not change (see _sqlite_save_states).
+        self._read: dict[str, tuple[Any, ...]] = {}
 
     def add(self, s: Shipment) -> None:
         self.c.execute(
@@ -118,6 +121,7 @@ class SqlShipments:
         refs = []
         for r in rows:
             shipment = _hot_shipment(v, r)
+            self._read[shipment.id] = tuple(r[i] for i in _HOT_INDEXED)
             refs.append((r[-1] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-3], r[-2]))
         refs.sort(key=lambda x: (x[0], x[1]))
         for _, _, shipment, buyer_id, seller_id in refs:
@@ -137,16 +141,38 @@ class SqlShipments:
                 s.status.value, s.substatus, v.dt(s.first_scan_at), v.dt(s.last_event_at), v.dt(s.delivered_at),
                 v.day(s.carrier_estimated_delivery), v.day(s.estimated_earliest), v.day(s.estimated_latest),
                 s.predicted_late, s.stalled, v.json(pod_to_json(s.proof_of_delivery)), encode_sort_key(s.last_key),
-                s.event_count, s.active, s.id,
+                s.event_count, s.active, v.day(s.estimate_due_on), s.id,
             )
             for s in items
         ]
         if v.sqlite:
-            execute_many(self.c, _SAVE_STATES, rows)
+            self._sqlite_save_states(rows)
         else:  # one statement for the batch: arrays unnested by the server (see driver._insert_arrays)
             # A shipment given twice keeps its later state, as with executemany above.
             last = list({r[-1]: r for r in rows}.values())
             self.c.exec_driver_sql(_SAVE_STATES_PG, tuple(list(c) for c in zip(*last, strict=True)))
+
+    def _sqlite_save_states(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """SQLite rewrites the entry of every index whose column an UPDATE sets, changed or not: a
+        hub scan that sets all five indexed columns dirties five index pages where one changed. So
+        rows are grouped by which indexed columns really changed since they were read, and each
+        group is written with a statement that sets only those (and every unindexed column)."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        for r in rows:
+            now = _indexed_now(r)
+            read = self._read.get(r[-1])
+            if read is None:
+                changed = _INDEXED if now[-1] is not None else _INDEXED[:-1]
+            else:
+                was = (*read[:-1], read[0] not in _TERMINAL_VALUES, read[-1])
+                changed = tuple(c for c, a, b in zip(_INDEXED, was, now, strict=True) if a != b)
+                if now[-1] is None:  # read without its due day: the stored one stays
+                    changed, now = tuple(c for c in changed if c != "estimate_due_on"), (*now[:-1], read[-1])
+                self._read[r[-1]] = (*now[:5], now[6])  # a second save in this unit of work compares with this
+            groups[changed].append((*(r[i] for i in _UNINDEXED_AT), *(now[_INDEXED.index(c)] for c in changed), r[-1]))
+        for changed, params in groups.items():
+            sets = ", ".join(f"{c} = ?" for c in (*_UNINDEXED, *changed))
+            execute_many(self.c, f"UPDATE shipments SET {sets} WHERE id = ?", params)
 
 
 _STATE_COLUMNS = (
@@ -154,20 +180,35 @@ _STATE_COLUMNS = (
     "estimated_earliest", "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key",
     "event_count", "active",
 )
-_SAVE_STATES = f"UPDATE shipments SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)} WHERE id = ?"
+# The state columns that some index of shipments has as key or condition, in the order of
+# _indexed_now, and the others with their positions in a save_states row.
+_INDEXED = ("status", "first_scan_at", "last_event_at", "estimated_latest", "stalled", "active", "estimate_due_on")
+_UNINDEXED = tuple(c for c in _STATE_COLUMNS if c not in _INDEXED)
+_UNINDEXED_AT = tuple(_STATE_COLUMNS.index(c) for c in _UNINDEXED)
+
+
+def _indexed_now(r: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (r[0], r[2], r[3], r[7], r[9], r[13], r[14])
+
+
+_TERMINAL_VALUES = frozenset(s.value for s in TERMINAL)
 _SAVE_STATES_PG = (
-    f"UPDATE shipments s SET {', '.join(f'{c} = v.{c}' for c in _STATE_COLUMNS)} FROM unnest("
+    f"UPDATE shipments s SET {', '.join(f'{c} = v.{c}' for c in _STATE_COLUMNS)}, "
+    "estimate_due_on = COALESCE(v.due, s.estimate_due_on) FROM unnest("
     "%b::varchar[], %b::varchar[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::date[], "
     "%b::date[], %b::date[], %b::boolean[], %b::boolean[], %b::json[], %b::varchar[], %b::integer[], "
-    f"%b::boolean[], %b::varchar[]) AS v({', '.join(_STATE_COLUMNS)}, id) WHERE s.id = v.id"
+    f"%b::boolean[], %b::date[], %b::varchar[]) AS v({', '.join(_STATE_COLUMNS)}, due, id) "
+    "WHERE s.id = v.id"
 )
 
 _HOT_COLUMNS = (
     "id", "order_id", "carrier", "tracking_number", "items", "status", "substatus", "created_at", "tracking_added_at",
     "ship_by", "first_scan_at", "last_event_at", "delivered_at", "carrier_estimated_delivery", "estimated_earliest",
-    "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key", "event_count",
+    "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key", "event_count", "estimate_due_on",
 )
 _HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
+# Positions in a hot row of the indexed state columns but `active` (derived from the status).
+_HOT_INDEXED = tuple(_HOT_COLUMNS.index(c) for c in _INDEXED if c != "active")
 
 
 def _hot_shipment(v: Values, r: Any) -> Shipment:
@@ -194,6 +235,7 @@ def _hot_shipment(v: Values, r: Any) -> Shipment:
         proof_of_delivery=pod_from_json(v.read_json(r[18])),
         last_key=decode_sort_key(r[19]),
         event_count=r[20],
+        estimate_due_on=v.read_day(r[21]),
     )
 
 

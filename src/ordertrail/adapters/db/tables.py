@@ -150,12 +150,6 @@ shipments = Table(
     Column("estimate_due_on", Date, nullable=False, server_default=text("'1970-01-01'")),
     Index("ix_shipments_order", "order_id"),
     Index("ix_shipments_tracking", "tracking_number", "carrier"),
-    Index(
-        "ix_shipments_active_last_event",
-        "last_event_at",
-        sqlite_where=text("active"),
-        postgresql_where=text("active"),
-    ),
 )
 
 tracking_events = Table(

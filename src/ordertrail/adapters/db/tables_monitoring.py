@@ -156,6 +156,7 @@ Index(
 Index(
     "ix_shipments_watch_estimate",
     shipments.c.estimated_latest,
+    shipments.c.id,
     sqlite_where=text("active = 1"),
     postgresql_where=text("active"),
 )
