@@ -317,8 +317,8 @@ def overdue(deps: Deps, now: datetime) -> dict[str, int]:
     moved = late = notified = 0
     while True:
         with deps.uow() as uow:
-            batch = uow.monitoring.expired_estimates(today, statuses, batch_size)
-            done = refresh(deps, uow, uow.eta.subjects([s.shipment_id for s in batch]), now, ESTIMATE_PASSED)
+            batch = uow.eta.expired(today, statuses, batch_size)
+            done = refresh(deps, uow, batch, now, ESTIMATE_PASSED)
             notified += uow.outbox.add(done.outbox, now)
             uow.commit()
         moved, late = moved + len(batch), late + done.became_late

@@ -95,6 +95,10 @@ class EstimateRepository(Protocol):
         """Active shipments whose next estimate check is on or before today, the longest due first."""
         ...
 
+    def expired(self, today: date, statuses: Sequence[str], limit: int) -> list[EstimateSubject]:
+        """Active shipments in these statuses whose shown window ended before today, oldest first."""
+        ...
+
     def save(self, rows: Sequence[tuple[str, int, date, date, bool, date]]) -> set[str]:
         """(shipment id, event count read, earliest, latest, predicted late, next check): written where
         no event arrived since the read; returns the ids written."""

@@ -120,6 +120,16 @@ class SqlEstimates:
         )
         return [_subject(r) for r in self.c.execute(q)]
 
+    def expired(self, today: date, statuses: Sequence[str], limit: int) -> list[EstimateSubject]:
+        q = (
+            select(*_SUBJECT_COLUMNS)
+            .join(O, O.c.id == S.c.order_id)
+            .where(S.c.active, S.c.estimated_latest < today, S.c.status.in_(list(statuses)))
+            .order_by(S.c.estimated_latest, S.c.id)
+            .limit(limit)
+        )
+        return [_subject(r) for r in self.c.execute(q)]
+
     def save(self, rows: Sequence[tuple[str, int, date, date, bool, date]]) -> set[str]:
         if not rows:
             return set()
