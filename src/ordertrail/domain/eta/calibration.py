@@ -99,38 +99,21 @@ class ScoreSet:
     lower: list[Score] = field(default_factory=list)  # F(y): for lower endpoints
     middle: list[Score] = field(default_factory=list)  # randomised PIT: for the point estimate
 
-    region: list[Score] = field(default_factory=list)  # density level: for the interval
-
-    def add(
-        self,
-        below: float,
-        at: float,
-        jitter: float,
-        weight: float,
-        censored: bool = False,
-        region: float | None = None,
-    ) -> None:
-        """A parcel delivered on a date with P(before) = below and P(on or before) = at, and density
-        level `region` (`DateDistribution.region_levels`); when `censored`, it was still moving,
-        `below` is P(before the first date it could still come) and `region` the lowest level of
-        the dates it could still come on."""
+    def add(self, below: float, at: float, jitter: float, weight: float, censored: bool = False) -> None:
+        """A parcel delivered on a date with P(before) = below and P(on or before) = at; when
+        `censored`, it was still moving and `below` is P(before the first date it could still come)."""
         if censored:
             for scores in (self.upper, self.lower, self.middle):
                 scores.append(Score(below - 1e-12, weight, censored=True))
-            if region is not None:
-                self.region.append(Score(region - 1e-12, weight, censored=True))
             return
         self.upper.append(Score(below, weight))
         self.lower.append(Score(at, weight))
         self.middle.append(Score(below + jitter * (at - below), weight))
-        if region is not None:
-            self.region.append(Score(region, weight))
 
     def extend(self, other: ScoreSet) -> None:
         self.upper.extend(other.upper)
         self.lower.extend(other.lower)
         self.middle.extend(other.middle)
-        self.region.extend(other.region)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,17 +130,10 @@ class LevelMap:
     lower: tuple[float, ...]
     middle: tuple[float, ...]
     weight: float = 0.0  # effective calibration weight behind the map (0 for the identity)
-    # `region[i]`: the content of the shortest window (density region) that held the actual date
-    # for a share GRID[i] of calibration parcels. None in models calibrated before it existed:
-    # their windows are the central ones (lower and upper levels).
-    region: tuple[float, ...] | None = None
 
     @classmethod
     def identity(cls) -> LevelMap:
         return cls(GRID, GRID, GRID, 0.0)
-
-    def region_level(self, nominal: float) -> float | None:
-        return None if self.region is None else _interpolate(self.region, nominal)
 
     def upper_level(self, nominal: float) -> float:
         return _interpolate(self.upper, nominal)
@@ -177,35 +153,26 @@ class LevelMap:
         def mix(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
             return tuple(w * x + (1 - w) * y for x, y in zip(a, b, strict=True))
 
-        region = self.region if parent.region is None else parent.region
-        if self.region is not None and parent.region is not None:
-            region = mix(self.region, parent.region)
         return LevelMap(
             mix(self.upper, parent.upper),
             mix(self.lower, parent.lower),
             mix(self.middle, parent.middle),
             self.weight,
-            region,
         )
 
     def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {
+        return {
             "upper": list(self.upper),
             "lower": list(self.lower),
             "middle": list(self.middle),
             "weight": self.weight,
         }
-        if self.region is not None:
-            data["region"] = list(self.region)
-        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LevelMap:
         tables = []
-        for name in ("upper", "lower", "middle", "region"):
+        for name in ("upper", "lower", "middle"):
             table = data.get(name)
-            if table is None and name == "region":
-                break
             if (
                 not isinstance(table, list)
                 or len(table) != len(GRID)
@@ -216,8 +183,7 @@ class LevelMap:
         weight = data.get("weight", 0.0)
         if not isinstance(weight, int | float):
             raise ValueError("a level map's weight must be a number")
-        region = tables[3] if len(tables) > 3 else None
-        return cls(tables[0], tables[1], tables[2], float(weight), region)
+        return cls(tables[0], tables[1], tables[2], float(weight))
 
 
 def level_map(scores: ScoreSet) -> LevelMap:
@@ -229,7 +195,6 @@ def level_map(scores: ScoreSet) -> LevelMap:
         _monotone(weighted_km_quantiles(scores.lower, GRID)),
         _monotone(weighted_km_quantiles(scores.middle, GRID)),
         ess,
-        _monotone(weighted_km_quantiles(scores.region, GRID)) if scores.region else None,
     )
 
 

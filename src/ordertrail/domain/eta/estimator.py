@@ -176,19 +176,10 @@ class EtaModel:
         levels = self.calibration.level_map(checkpoint, ctx)
         lo, hi = self.policy.interval
         cdf = dist.cdf()
-        point = dist.quantile(levels.middle_level(0.5), cdf)
-        content = levels.region_level(hi - lo)
-        if content is None:
-            earliest = dist.quantile(levels.lower_level(lo), cdf)
-            latest = dist.quantile(levels.upper_level(hi), cdf)
-        else:
-            # The shortest window holding the calibrated share: for right-skewed delivery times it
-            # is several days narrower than the central one at the same coverage.
-            earliest, latest = dist.region(content)
         return DeliveryWindow(
-            earliest=min(earliest, point),
-            point=point,
-            latest=max(latest, point),
+            earliest=dist.quantile(levels.lower_level(lo), cdf),
+            point=dist.quantile(levels.middle_level(0.5), cdf),
+            latest=dist.quantile(levels.upper_level(hi), cdf),
             promised=dist.quantile(levels.upper_level(self.policy.promise_on_time), cdf),
             basis=basis,
         )

@@ -263,16 +263,9 @@ def _score(
     jitter: float,
 ) -> None:
     cdf = dist.cdf()
-    levels = dist.region_levels()
     if delivered_on is not None:
         below = dist.cdf_before(delivered_on, cdf)
-        at = dist.cdf_before(delivered_on + timedelta(days=1), cdf)
-        scores.add(below, at, jitter, weight, region=dist.region_score(delivered_on, levels))
+        scores.add(below, dist.cdf_before(delivered_on + timedelta(days=1), cdf), jitter, weight)
     else:
-        # Still moving at the cut-off: it will come after as_of, so every score is at least F(as_of),
-        # and its density level at least the lowest of the dates still open to it.
-        first = (as_of - dist.start).days + 1
-        region = min(levels[first:], default=1.0) if first > 0 else min(levels)
-        scores.add(
-            dist.cdf_before(as_of + timedelta(days=1), cdf), 1.0, jitter, weight, censored=True, region=region
-        )
+        # Still moving at the cut-off: it will come after as_of, so every score is at least F(as_of).
+        scores.add(dist.cdf_before(as_of + timedelta(days=1), cdf), 1.0, jitter, weight, censored=True)
