@@ -183,7 +183,7 @@ def _table(result: EvaluationResult, runtime: float) -> str:
                     str(m.n_orders),
                 )
             )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     lines.append(
         "  ".join(
             h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
