@@ -202,6 +202,37 @@ def test_calibration_on_a_recent_window_restores_nominal_coverage_after_a_slow_d
     assert on_time >= calibrated.policy.promise_on_time - 0.06
 
 
+def test_each_end_of_the_window_misses_its_own_share_of_parcels() -> None:
+    # Right-skewed transit times in a steady network: the 80% window leans early, with about 5% of
+    # parcels arriving before it and 15% after it (policy.interval = (0.05, 0.85)).
+    ctxs = [lane(dest=d, postal=p) for d, p in (("RJ", "20040"), ("MG", "30100"), ("BA", "40000"))]
+
+    def skewed(start: date, days: int, seed: int) -> list[ShipmentHistory]:
+        rng = random.Random(seed)
+        return [
+            shipment(
+                ctx, start + timedelta(days=i), rng.randint(0, 2), min(40, int(rng.lognormvariate(1.6, 0.6)))
+            )
+            for i in range(days)
+            for ctx in ctxs
+            for _ in range(3)
+        ]
+
+    fit_end, cal_end = date(2017, 9, 30), date(2017, 11, 30)
+    model = fit(
+        [k for h in skewed(date(2017, 5, 1), 150, 1) if (k := h.as_known_on(fit_end))], fit_end, CALENDARS
+    )
+    recent = [k for h in skewed(date(2017, 10, 1), 61, 2) if (k := h.as_known_on(cal_end))]
+    model = calibrate(model, recent, cal_end)
+    test = skewed(date(2017, 12, 1), 31, 3)
+    windows = [(h.delivered_on, model.promise(h.ctx, h.placed_on)) for h in test if h.delivered_on]
+    early = sum(day < w.earliest for day, w in windows) / len(windows)
+    late = sum(day > w.latest for day, w in windows) / len(windows)
+    assert model.policy.interval == (0.05, 0.85)
+    assert early <= 0.09
+    assert 0.10 <= late <= 0.21
+
+
 def test_a_fitted_model_survives_a_json_round_trip() -> None:
     ctxs = [lane(), lane(dest="MG", postal="30100"), lane(seller="other", dest="BA", postal="40000")]
     records = [
