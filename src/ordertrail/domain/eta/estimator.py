@@ -7,7 +7,7 @@ is a distribution over calendar dates; conformal level maps learned on a recent 
 (see `calibration`) then say which of its quantiles to show:
 
 * `point` — the calibrated median, the single most useful date;
-* `earliest`/`latest` — the calibrated 10%/90% quantiles (nominal 80% interval);
+* `earliest`/`latest` — the calibrated `policy.interval` quantiles (5% and 85%: an 80% window);
 * `promised` — the calibrated `policy.promise_on_time` quantile, the date we commit to at checkout.
 
 Re-estimation conditions on what is known now: the current milestone, the business days already

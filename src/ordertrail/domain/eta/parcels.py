@@ -3,7 +3,7 @@ window, whether it now looks late, and the next day on which time alone will mov
 
 The service stores a shipment's estimate as the calibrated 80% window [earliest, latest] and
 flags it `predicted_late` when the window's median passes the promise's latest date: a parcel
-more likely late than not. (The window's 90% end passing the promise is no such sign: a promise is
+more likely late than not. (The window's end passing the promise is no such sign: a promise is
 itself a 90% date, so that happens to parcels that are merely a day behind.)
 
 Time alone moves an estimate: each business day spent at a milestone without the next scan shifts
