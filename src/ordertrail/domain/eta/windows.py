@@ -43,7 +43,7 @@ class PromisePolicy:
     promise_on_time: float = 0.90  # share of parcels that should arrive by the promised date
     # Nominal quantiles of [earliest, latest], each end calibrated on its own: an 80% window with
     # 5% of parcels before it and 15% after. Delivery times are right-skewed, so a window leaning
-    # towards the likely early dates is 5-9% narrower than the 10-90% one at the same coverage.
+    # towards the likely early dates is narrower than the 10-90% one at the same coverage (docs/edd.md).
     interval: tuple[float, float] = (0.05, 0.85)
     carrier_weight: float = 0.5  # weight of a carrier's own estimate in the point estimate
     cutoff_hour: int = 24  # orders placed at or after this local hour start handling the next day
