@@ -36,6 +36,72 @@ ADDRESS = {
     "postal_code": "78701",
     "country_code": "US",
 }
+SELLERS = 1_000
+US_STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
+
+
+def seller_id(i: int) -> str:
+    return "usr_bench_seller" if i % SELLERS == 0 else f"usr_bench_seller_{i % SELLERS:04d}"
+
+
+def destination(i: int) -> tuple[str, str]:
+    """(state, postal code) of order i: spread over the 50 states and ~950 three-digit postal areas, so
+    parcels travel on as many lanes (seller x state x postal area) as on a real marketplace, not on one
+    lane whose estimates every parcel could share."""
+    h = (i * 2654435761) % 2**32
+    state = h % len(US_STATES)
+    return US_STATES[state], f"{state * 19 + (h // 50) % 19:03d}{(h // 950) % 100:02d}"
 
 
 def progress(label: str, done: int, total: int) -> None:
@@ -86,7 +152,8 @@ def tracking_number(i: int) -> str:
 
 
 def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> tuple[str, str]:
-    """One seller and one buyer, n orders each with one shipment of the simulated carrier.
+    """A thousand sellers and one buyer, n orders each with one shipment of the simulated carrier, to
+    addresses all over the United States.
 
     Returns the (carrier api key, seller id). Rows go in with executemany in large chunks.
     """
@@ -104,6 +171,18 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
                     "created_at": T0,
                     "email_opt_out": [],
                 },
+                *(
+                    {
+                        "id": seller_id(k),
+                        "role": "seller",
+                        "name": f"Bench Seller {k}",
+                        "email": None,
+                        "api_key_hash": hash_key(f"seller-{k}-" + key),
+                        "created_at": T0,
+                        "email_opt_out": [],
+                    }
+                    for k in range(1, SELLERS)
+                ),
                 {
                     "id": "usr_bench_buyer",
                     "role": "buyer",
@@ -130,11 +209,12 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
         for i in range(start, stop):
             placed = T0 + timedelta(seconds=i % 86_400)
             oid = f"ord_b{i:010d}"
+            state, postal = destination(i)
             o_rows.append(
                 {
                     "id": oid,
                     "buyer_id": "usr_bench_buyer",
-                    "seller_id": "usr_bench_seller",
+                    "seller_id": seller_id(i),
                     "status": "shipped",
                     "placed_at": placed,
                     "updated_at": placed,
@@ -142,7 +222,7 @@ def load_marketplace(engine: Engine, n_shipments: int, chunk: int = 20_000) -> t
                     "subtotal": 1999,
                     "shipping_fee": 499,
                     "total": 2498,
-                    "shipping_address": ADDRESS,
+                    "shipping_address": {**ADDRESS, "country_area": state, "postal_code": postal},
                     "shipping_service": "standard",
                     "ship_by": placed + timedelta(days=2),
                     "promised_earliest": PROMISED[0],

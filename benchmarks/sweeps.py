@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, text
 
+from benchmarks.fixtures import destination
 from ordertrail.adapters.db.engine import make_engine
 from ordertrail.adapters.db.migrate import migrate
 from ordertrail.adapters.db.tables import order_items, orders, shipments, tracking_events
@@ -69,8 +70,13 @@ def say(msg: str, end: str = "\n") -> None:
 
 _STATUSES = [name for name, weight in SCANNED for _ in range(weight)]
 _ADDRESSES = {
-    c: json.dumps({"city": "Springfield", "country_code": c, "postal_code": "00000"}) for c in ("US", *ABROAD)
+    c: json.dumps({"city": "Springfield", "country_code": c, "postal_code": "00000"}) for c in ABROAD
 }
+# Domestic parcels all over the country (see fixtures.destination): as many lanes as a real marketplace.
+_US_ADDRESSES = [
+    json.dumps({"city": "Springfield", "country_code": "US", "country_area": state, "postal_code": postal})
+    for state, postal in (destination(k) for k in range(50_000))
+]
 
 
 def marketplace(n: int, seed: int = 7) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
@@ -83,7 +89,9 @@ def marketplace(n: int, seed: int = 7) -> Iterator[dict[str, list[tuple[Any, ...
         out: dict[str, list[tuple[Any, ...]]] = {"orders": [], "order_items": [], "shipments": []}
         for i in range(start, min(total, start + CHUNK)):
             oid = f"ord_b{i:010d}"
-            address = _ADDRESSES["US" if rng.random() < 0.9 else ABROAD[i % len(ABROAD)]]
+            address = (
+                _US_ADDRESSES[i % len(_US_ADDRESSES)] if rng.random() < 0.9 else _ADDRESSES[ABROAD[i % 4]]
+            )
             if i >= n:  # awaiting shipment: 4 in 100 are past their ship-by date
                 late = rng.random() < 0.04
                 ship_by = (
