@@ -265,3 +265,30 @@ def test_a_sweep_run_re_estimates_at_most_its_limit_and_the_next_runs_work_off_t
     clock.advance(days=1)
     runs = [estimates.reestimate_deliveries(deps, clock.now)["checked"] for _ in range(3)]
     assert runs == [2, 1, 0]  # each new shipment is looked at once, then when its estimate would move
+
+
+def test_an_overdue_run_re_estimates_at_most_its_limit_the_longest_expired_first(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    ids = []
+    for n in (31, 32, 33):
+        ids.append(api.ship(api.order(buyer, seller)["id"], seller, number(n), carrier="simulated")["id"])
+    ends = [date(2026, 11, 30), date(2026, 11, 28), date(2026, 11, 29)]  # windows that ended, each a day
+    with api.container.engine.begin() as conn:
+        for sid, end in zip(ids, ends, strict=True):
+            conn.execute(
+                shipments.update()
+                .where(shipments.c.id == sid)
+                .values(estimated_earliest=end - timedelta(days=2), estimated_latest=end)
+            )
+    deps = api.container.deps
+    assert deps.eta is not None
+    deps.eta.setup = replace(deps.eta.setup, overdue_limit=2)
+    clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    first = estimates.overdue(deps, clock.now)
+    with api.container.engine.connect() as conn:
+        latest = dict(conn.execute(select(shipments.c.id, shipments.c.estimated_latest)).all())
+    assert first["re_estimated"] == 2
+    assert latest[ids[0]] == ends[0] and latest[ids[1]] >= clock.now.date() <= latest[ids[2]]
+    assert estimates.overdue(deps, clock.now)["re_estimated"] == 1  # the next run: the one left
+    assert estimates.overdue(deps, clock.now)["re_estimated"] == 0

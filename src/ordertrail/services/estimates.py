@@ -309,18 +309,22 @@ def reestimate_deliveries(deps: Deps, now: datetime) -> dict[str, int]:
 
 def overdue(deps: Deps, now: datetime) -> dict[str, int]:
     """Shipments whose shown window ended before today undelivered, re-estimated at once (the
-    `estimates_overdue` sweep, hourly): an estimate never stays in the past until its daily check."""
+    `estimates_overdue` sweep, every 15 minutes, the longest expired first, at most
+    `setup.overdue_limit` per run): an estimate never stays in the past until its daily check."""
     assert deps.eta is not None
-    today = local_day(deps.eta.setup, now)
+    setup = deps.eta.setup
+    today = local_day(setup, now)
     statuses = [s.value for s in rules.EXPECTING_DELIVERY]
     batch_size = deps.monitoring_policy.batch_size
     moved = late = notified = 0
-    while True:
+    while moved < setup.overdue_limit:
         with deps.uow() as uow:
-            batch = uow.eta.expired(today, statuses, batch_size)
+            want = min(batch_size, setup.overdue_limit - moved)
+            batch = uow.eta.expired(today, statuses, want)
             done = refresh(deps, uow, batch, now, ESTIMATE_PASSED)
             notified += uow.outbox.add(done.outbox, now)
             uow.commit()
         moved, late = moved + len(batch), late + done.became_late
-        if len(batch) < batch_size:
-            return {"re_estimated": moved, "predicted_late": late, "notified": notified}
+        if len(batch) < want:
+            break
+    return {"re_estimated": moved, "predicted_late": late, "notified": notified}
