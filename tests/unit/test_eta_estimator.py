@@ -322,27 +322,3 @@ def test_the_pace_known_on_a_day_ignores_everything_that_happened_after_it() -> 
     assert answers[0] == answers[1]
     static = paces_as_of(model, [k for h in before if (k := h.as_known_on(night))], night, 10, 50)
     assert static == answers[0]
-
-
-def test_re_estimates_are_shared_by_parcels_on_one_lane_and_never_across_lanes() -> None:
-    fast, slow = lane(dest="RJ"), lane(dest="AM")
-    records = history(fast, 300, date(2017, 10, 1), (1, 1), (2, 3))
-    records += history(slow, 300, date(2017, 10, 1), (1, 1), (12, 14), seed=2)
-    model = fit(records, date(2018, 1, 31), CALENDARS)
-    first = model.reestimate(fast, Milestone.IN_TRANSIT, MONDAY, MONDAY)
-    # Another parcel of the lane (another street of the same postal area) at the same point: the same window.
-    assert model.reestimate(lane(dest="RJ", postal="20041"), Milestone.IN_TRANSIT, MONDAY, MONDAY) is first
-    other = model.reestimate(slow, Milestone.IN_TRANSIT, MONDAY, MONDAY)
-    assert other.point > first.point + timedelta(days=7)
-    assert model.reestimate(fast, Milestone.IN_TRANSIT, MONDAY, MONDAY + timedelta(days=1)) != first
-    # Cached stage distributions rebuilt (an eviction): the window is computed again, and the same.
-    model._hazards.clear()
-    again = model.reestimate(fast, Milestone.IN_TRANSIT, MONDAY, MONDAY)
-    assert again == first and again is not first
-    fresh = fit(records, date(2018, 1, 31), CALENDARS)
-    for milestone in (Milestone.AWAITING_HANDOVER, Milestone.IN_TRANSIT, Milestone.OUT_FOR_DELIVERY):
-        for today in (MONDAY, MONDAY + timedelta(days=4), MONDAY + timedelta(days=20)):
-            for ctx in (fast, slow):
-                assert model.reestimate(ctx, milestone, MONDAY, today) == fresh._reestimate(
-                    ctx, milestone, MONDAY, today, None
-                )

@@ -133,7 +133,7 @@ class LevelMap:
 
     @classmethod
     def identity(cls) -> LevelMap:
-        return _IDENTITY
+        return cls(GRID, GRID, GRID, 0.0)
 
     def upper_level(self, nominal: float) -> float:
         return _interpolate(self.upper, nominal)
@@ -184,9 +184,6 @@ class LevelMap:
         if not isinstance(weight, int | float):
             raise ValueError("a level map's weight must be a number")
         return cls(tables[0], tables[1], tables[2], float(weight))
-
-
-_IDENTITY = LevelMap(GRID, GRID, GRID, 0.0)  # shared: estimators memoise by the level map's identity
 
 
 def level_map(scores: ScoreSet) -> LevelMap:

@@ -59,9 +59,6 @@ class EtaModel:
         self.last_mile = last_mile  # P(delivered 0, 1, 2 business days after out-for-delivery)
         self.fitted_as_of = fitted_as_of
         self._hazards: dict[tuple[str, tuple[str, ...], float], list[float]] = {}
-        # Re-estimates by what they are computed from (see `reestimate`): parcels on one lane at one
-        # milestone since one day share their window, and a sweep meets thousands of them.
-        self._windows: dict[tuple[object, ...], tuple[tuple[object, ...], DeliveryWindow]] = {}
 
     def transit_hazard(self, ctx: LaneContext) -> list[float]:
         path = ctx.transit_path()
@@ -207,45 +204,6 @@ class EtaModel:
         if milestone is Milestone.DELIVERED:
             d = milestone_since
             return DeliveryWindow(d, d, d, d, "delivered")
-        # Everything the window depends on besides the dates: the stage distributions, calendars and
-        # level map the lane resolves to. These are shared objects (cached hazards and calendars), so
-        # they key the memo by identity, checked on a hit: an object rebuilt after a cache eviction
-        # is a miss, never a stale window.
-        inputs = self._window_inputs(ctx, milestone)
-        key = (*map(id, inputs), milestone, milestone_since, today, carrier_estimate)
-        hit = self._windows.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):
-            return hit[1]
-        window = self._reestimate(ctx, milestone, milestone_since, today, carrier_estimate)
-        if len(self._windows) > 200_000:
-            self._windows.clear()
-        self._windows[key] = (inputs, window)
-        return window
-
-    def _window_inputs(self, ctx: LaneContext, milestone: Milestone) -> tuple[object, ...]:
-        checkpoint = Milestone.IN_TRANSIT if milestone is Milestone.OUT_FOR_DELIVERY else milestone
-        levels = self.calibration.level_map(checkpoint, ctx)
-        tcal = self.calendars.transit(ctx)
-        if milestone is Milestone.OUT_FOR_DELIVERY:
-            return (self.last_mile, tcal, levels)
-        if milestone is Milestone.IN_TRANSIT:
-            return (self.transit_hazard(ctx), tcal, levels)
-        return (
-            self.handling_hazard(ctx),
-            self.transit_hazard(ctx),
-            self.calendars.handling(ctx),
-            tcal,
-            levels,
-        )
-
-    def _reestimate(
-        self,
-        ctx: LaneContext,
-        milestone: Milestone,
-        milestone_since: date,
-        today: date,
-        carrier_estimate: date | None,
-    ) -> DeliveryWindow:
         dist = self.distribution(ctx, milestone, milestone_since, today)
         checkpoint = Milestone.IN_TRANSIT if milestone is Milestone.OUT_FOR_DELIVERY else milestone
         waited = _elapsed(self._calendar_for(ctx, milestone), milestone_since, today)
