@@ -40,6 +40,7 @@ from benchmarks.machine import describe, table_sizes
 from ordertrail.adapters.db.tables import users
 from ordertrail.bootstrap import Container, build
 from ordertrail.config import Settings
+from ordertrail.entrypoints import collector
 from ordertrail.services.outbox import dispatch
 from ordertrail.services.users import hash_key
 
@@ -124,6 +125,7 @@ def run_database(kind: str, args: argparse.Namespace) -> tuple[dict[str, Any], d
                 sweeps.load(container.engine, n)
             finally:
                 gc.enable()
+            collector.tune_for_service()  # as `ordertrail worker` does
             steps["load_shipments_s"] = time.perf_counter() - started
 
             say("  sweeps: the backlog, the hourly cycle, a rerun")

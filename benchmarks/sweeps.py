@@ -40,6 +40,7 @@ from ordertrail.adapters.db.tables import order_items, orders, shipments, tracki
 from ordertrail.adapters.db.tables_monitoring import stall_gap_counts, stall_learning
 from ordertrail.bootstrap import build
 from ordertrail.config import Settings
+from ordertrail.entrypoints import collector
 from ordertrail.services.sweeps import SCHEDULE
 
 # Just after midnight on a Wednesday: the hourly cycle that crosses a day boundary is the heaviest one,
@@ -459,6 +460,8 @@ def main() -> None:
         container = build(Settings(data_dir=tmp / "data", database_url=url, _env_file=None))  # type: ignore[call-arg]
         try:
             load(container.engine, args.shipments)
+            gc.enable()  # the sweeps run as in `ordertrail worker`: collector on, tuned the same way
+            collector.tune_for_service()
             if args.explain:
                 explain(container.engine)
             scan = full_scan_seconds(container.engine)

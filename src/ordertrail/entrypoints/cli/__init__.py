@@ -13,6 +13,7 @@ import typer
 
 from ordertrail.bootstrap import Container, build
 from ordertrail.config import Settings
+from ordertrail.entrypoints import collector
 
 app = typer.Typer(
     help="ordertrail: order tracking and post-purchase service.",
@@ -53,7 +54,7 @@ def serve(
 
     container = _container()
     logs.configure(container.settings.log_level)
-    if workers > 1:
+    if workers > 1:  # each API process tunes its own collector (web/asgi.py)
         if container.engine.dialect.name == "sqlite":
             typer.echo("More than one API process needs PostgreSQL (ORDERTRAIL_DATABASE_URL).", err=True)
             raise typer.Exit(2)
@@ -67,6 +68,7 @@ def serve(
         )
         return
     run_worker = not no_worker and container.settings.in_process_worker
+    collector.tune_for_service()
     typer.echo(f"ordertrail listening on http://{host}:{port} (database: {container.engine.dialect.name})")
     # log_config=None keeps the JSON logging set up above; the app writes its own request log.
     uvicorn.run(
@@ -82,6 +84,7 @@ def worker() -> None:
 
     container = _container()
     logs.configure(container.settings.log_level)
+    collector.tune_for_service()
     stop = threading.Event()
     # SIGTERM (systemd, Kubernetes) stops after the current steps; what is mid-flight is claimed
     # again later, so even SIGKILL loses nothing.
