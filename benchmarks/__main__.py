@@ -226,17 +226,17 @@ def table(results: dict[str, Any]) -> str:
         ("sweeps s (target < 10)", lambda s: f"{s['sweep']['seconds']}"),
         ("peak RSS MB (target < 300)", lambda s: f"{s['rss']['mb']}"),
     ]
-    lines = [f"{'':<30}" + "".join(f"{k:>16}" for k in kinds)]
+    lines = [f"{'':<30}" + "".join(f"{k:>24}" for k in kinds)]
     for label, cell in rows:
-        lines.append(f"{label:<30}" + "".join(f"{cell(results[k]):>16}" for k in kinds))
+        lines.append(f"{label:<30}" + "".join(f"{cell(results[k]):>24}" for k in kinds))
     lines.append(
         f"{'targets met':<30}"
         + "".join(
-            f"{', '.join(n for n, ok in verdicts(results[k]).items() if ok) or 'none':>16}" for k in kinds
+            f"{', '.join(n for n, ok in verdicts(results[k]).items() if ok) or 'none':>24}" for k in kinds
         )
     )
     missed = {k: [n for n, ok in verdicts(results[k]).items() if not ok] for k in kinds}
-    lines.append(f"{'targets missed':<30}" + "".join(f"{', '.join(missed[k]) or 'none':>16}" for k in kinds))
+    lines.append(f"{'targets missed':<30}" + "".join(f"{', '.join(missed[k]) or 'none':>24}" for k in kinds))
     return "\n".join(lines)
 
 
