@@ -123,7 +123,9 @@ class SqlShipments:
         for r in rows:
             shipment = _hot_shipment(v, r)
             self._read[shipment.id] = (*(r[i] for i in _HOT_INDEXED), r[-4])
-            refs.append((r[-1] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-3], r[-2]))
+            refs.append(
+                (r[-1] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-3], r[-2])
+            )
         refs.sort(key=lambda x: (x[0], x[1]))
         for _, _, shipment, buyer_id, seller_id in refs:
             out[shipment.tracking_number or ""].append((shipment, buyer_id, seller_id))
@@ -139,10 +141,22 @@ class SqlShipments:
         v = Values(self.c)
         rows = [
             (
-                s.status.value, s.substatus, v.dt(s.first_scan_at), v.dt(s.last_event_at), v.dt(s.delivered_at),
-                v.day(s.carrier_estimated_delivery), v.day(s.estimated_earliest), v.day(s.estimated_latest),
-                s.predicted_late, s.stalled, v.json(pod_to_json(s.proof_of_delivery)), encode_sort_key(s.last_key),
-                s.event_count, s.active, v.day(s.estimate_due_on), s.id,
+                s.status.value,
+                s.substatus,
+                v.dt(s.first_scan_at),
+                v.dt(s.last_event_at),
+                v.dt(s.delivered_at),
+                v.day(s.carrier_estimated_delivery),
+                v.day(s.estimated_earliest),
+                v.day(s.estimated_latest),
+                s.predicted_late,
+                s.stalled,
+                v.json(pod_to_json(s.proof_of_delivery)),
+                encode_sort_key(s.last_key),
+                s.event_count,
+                s.active,
+                v.day(s.estimate_due_on),
+                s.id,
             )
             for s in items
         ]
@@ -180,13 +194,32 @@ class SqlShipments:
 
 
 _STATE_COLUMNS = (
-    "status", "substatus", "first_scan_at", "last_event_at", "delivered_at", "carrier_estimated_delivery",
-    "estimated_earliest", "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key",
-    "event_count", "active",
+    "status",
+    "substatus",
+    "first_scan_at",
+    "last_event_at",
+    "delivered_at",
+    "carrier_estimated_delivery",
+    "estimated_earliest",
+    "estimated_latest",
+    "predicted_late",
+    "stalled",
+    "proof_of_delivery",
+    "last_key",
+    "event_count",
+    "active",
 )
 # The state columns that some index of shipments has as key or condition, in the order of
 # _indexed_now, and the others with their positions in a save_states row.
-_INDEXED = ("status", "first_scan_at", "last_event_at", "estimated_latest", "stalled", "active", "estimate_due_on")
+_INDEXED = (
+    "status",
+    "first_scan_at",
+    "last_event_at",
+    "estimated_latest",
+    "stalled",
+    "active",
+    "estimate_due_on",
+)
 _UNINDEXED = tuple(c for c in _STATE_COLUMNS if c not in _INDEXED)
 _UNINDEXED_AT = tuple(_STATE_COLUMNS.index(c) for c in _UNINDEXED)
 
@@ -206,9 +239,28 @@ _SAVE_STATES_PG = (
 )
 
 _HOT_COLUMNS = (
-    "id", "order_id", "carrier", "tracking_number", "items", "status", "substatus", "created_at", "tracking_added_at",
-    "ship_by", "first_scan_at", "last_event_at", "delivered_at", "carrier_estimated_delivery", "estimated_earliest",
-    "estimated_latest", "predicted_late", "stalled", "proof_of_delivery", "last_key", "event_count", "estimate_due_on",
+    "id",
+    "order_id",
+    "carrier",
+    "tracking_number",
+    "items",
+    "status",
+    "substatus",
+    "created_at",
+    "tracking_added_at",
+    "ship_by",
+    "first_scan_at",
+    "last_event_at",
+    "delivered_at",
+    "carrier_estimated_delivery",
+    "estimated_earliest",
+    "estimated_latest",
+    "predicted_late",
+    "stalled",
+    "proof_of_delivery",
+    "last_key",
+    "event_count",
+    "estimate_due_on",
 )
 _HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
 # Positions in a hot row of the indexed state columns but `active` (derived from the status).
@@ -244,20 +296,53 @@ def _hot_shipment(v: Values, r: Any) -> Shipment:
 
 
 EVENT_COLUMNS = (
-    "shipment_id", "id", "provider_event_id", "occurred_at", "utc_offset_min", "offset_source", "status", "substatus",
-    "description", "carrier_code", "raw_status", "city", "region", "postal_code", "country_code", "estimated_delivery",
-    "proof_of_delivery", "received_at", "source_id",
+    "shipment_id",
+    "id",
+    "provider_event_id",
+    "occurred_at",
+    "utc_offset_min",
+    "offset_source",
+    "status",
+    "substatus",
+    "description",
+    "carrier_code",
+    "raw_status",
+    "city",
+    "region",
+    "postal_code",
+    "country_code",
+    "estimated_delivery",
+    "proof_of_delivery",
+    "received_at",
+    "source_id",
 )
 
 
-def event_values(v: Values, shipment_id: str, e: ScanEvent, received_at: Any, source_id: int | None) -> tuple[Any, ...]:
+def event_values(
+    v: Values, shipment_id: str, e: ScanEvent, received_at: Any, source_id: int | None
+) -> tuple[Any, ...]:
     """One tracking_events row as driver values, in EVENT_COLUMNS order."""
     loc = e.location or _NO_PLACE
     return (
-        shipment_id, e.content_hash, e.event_id, v.dt(e.occurred_at_utc), e.utc_offset_minutes, e.offset_source,
-        e.status.value, e.substatus, e.description, e.carrier_code, e.raw_status, loc.city, loc.region,
-        loc.postal_code, loc.country_code, v.day(e.estimated_delivery), v.json(pod_to_json(e.proof_of_delivery)),
-        received_at, source_id,
+        shipment_id,
+        e.content_hash,
+        e.event_id,
+        v.dt(e.occurred_at_utc),
+        e.utc_offset_minutes,
+        e.offset_source,
+        e.status.value,
+        e.substatus,
+        e.description,
+        e.carrier_code,
+        e.raw_status,
+        loc.city,
+        loc.region,
+        loc.postal_code,
+        loc.country_code,
+        v.day(e.estimated_delivery),
+        v.json(pod_to_json(e.proof_of_delivery)),
+        received_at,
+        source_id,
     )
 
 
