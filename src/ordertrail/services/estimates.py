@@ -12,20 +12,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from ordertrail.domain import monitoring as rules
-from ordertrail.domain.eta import EtaModel, LaneContext
-from ordertrail.domain.eta.parcels import (
-    ParcelFacts,
-    Reassessment,
-    delay_reason,
-    handling_start,
-    milestone_since,
-    reassess,
-)
+from ordertrail.domain.eta import EtaModel, LaneContext, parcels
+from ordertrail.domain.eta.parcels import ParcelFacts, Reassessment, delay_reason, handling_start, reassess
 from ordertrail.domain.orders import Order
 from ordertrail.domain.shipments import Shipment
 from ordertrail.domain.statuses import ShipmentStatus
@@ -153,23 +146,15 @@ def _change(
     )
 
 
-_NO_LANE = LaneContext("", "", "", "", "", "", "")
-
-
 def estimate_inputs(setup: EtaSetup, shipment: Shipment) -> tuple[object, ...]:
-    """What a shipment's re-estimate depends on besides its order and the day: its status, the
-    milestone it is at and since when, and the carrier's own estimate. A scan that leaves these as they
-    were (the next hub scan of a parcel in transit, most scans) leaves the estimate as it was."""
-    facts = ParcelFacts(
-        ctx=_NO_LANE,
-        status=shipment.status,
-        handling_start=date.min,  # the same for every state of one order: it cannot tell two apart
-        accepted_on=local_day(setup, shipment.first_scan_at) if shipment.first_scan_at else None,
-        last_scan_on=local_day(setup, shipment.last_event_at) if shipment.last_event_at else None,
-        delivered_on=local_day(setup, shipment.delivered_at) if shipment.delivered_at else None,
-        carrier_estimate=shipment.carrier_estimated_delivery,
+    """`parcels.estimate_inputs` of a shipment, in its lane's local dates."""
+    return parcels.estimate_inputs(
+        shipment.status,
+        local_day(setup, shipment.first_scan_at) if shipment.first_scan_at else None,
+        local_day(setup, shipment.last_event_at) if shipment.last_event_at else None,
+        local_day(setup, shipment.delivered_at) if shipment.delivered_at else None,
+        shipment.carrier_estimated_delivery,
     )
-    return (shipment.status, shipment.carrier_estimated_delivery, milestone_since(facts))
 
 
 def after_events(
@@ -240,6 +225,7 @@ class Refreshed:
     checked: int = 0
     moved: int = 0
     became_late: int = 0
+    notified: int = 0  # outbox rows queued (set by the sweeps, which write the outbox)
     outbox: list[OutboxMessage] = field(default_factory=list)
 
 
@@ -291,20 +277,14 @@ def reestimate_deliveries(deps: Deps, now: datetime) -> dict[str, int]:
     longest due first, at most `setup.sweep_limit` per run."""
     if deps.eta is None:
         return {}
-    setup = deps.eta.setup
-    today = local_day(setup, now)
-    batch_size = deps.monitoring_policy.batch_size
-    checked = moved = late = notified = 0
-    while checked < setup.sweep_limit:
-        with deps.uow() as uow:
-            batch = uow.eta.due(today, min(batch_size, setup.sweep_limit - checked))
-            done = refresh(deps, uow, batch, now, DAILY_CHECK)
-            notified += uow.outbox.add(done.outbox, now)
-            uow.commit()
-        checked, moved, late = checked + done.checked, moved + done.moved, late + done.became_late
-        if len(batch) < batch_size:
-            break
-    return {"checked": checked, "moved": moved, "predicted_late": late, "notified": notified}
+    today = local_day(deps.eta.setup, now)
+    done = _work_off(deps, now, deps.eta.setup.sweep_limit, lambda uow, n: uow.eta.due(today, n), DAILY_CHECK)
+    return {
+        "checked": done.checked,
+        "moved": done.moved,
+        "predicted_late": done.became_late,
+        "notified": done.notified,
+    }
 
 
 def overdue(deps: Deps, now: datetime) -> dict[str, int]:
@@ -312,19 +292,38 @@ def overdue(deps: Deps, now: datetime) -> dict[str, int]:
     `estimates_overdue` sweep, every 15 minutes, the longest expired first, at most
     `setup.overdue_limit` per run): an estimate never stays in the past until its daily check."""
     assert deps.eta is not None
-    setup = deps.eta.setup
-    today = local_day(setup, now)
+    today = local_day(deps.eta.setup, now)
     statuses = [s.value for s in rules.EXPECTING_DELIVERY]
+    done = _work_off(
+        deps,
+        now,
+        deps.eta.setup.overdue_limit,
+        lambda uow, n: uow.eta.expired(today, statuses, n),
+        ESTIMATE_PASSED,
+    )
+    return {"re_estimated": done.checked, "predicted_late": done.became_late, "notified": done.notified}
+
+
+def _work_off(
+    deps: Deps,
+    now: datetime,
+    limit: int,
+    fetch: Callable[[UnitOfWork, int], list[EstimateSubject]],
+    trigger: str,
+) -> Refreshed:
+    """Re-estimate what `fetch` reads, a transaction a batch, until it runs dry or `limit` is reached."""
+    total = Refreshed()
     batch_size = deps.monitoring_policy.batch_size
-    moved = late = notified = 0
-    while moved < setup.overdue_limit:
+    while total.checked < limit:
+        want = min(batch_size, limit - total.checked)
         with deps.uow() as uow:
-            want = min(batch_size, setup.overdue_limit - moved)
-            batch = uow.eta.expired(today, statuses, want)
-            done = refresh(deps, uow, batch, now, ESTIMATE_PASSED)
-            notified += uow.outbox.add(done.outbox, now)
+            batch = fetch(uow, want)
+            done = refresh(deps, uow, batch, now, trigger)
+            total.notified += uow.outbox.add(done.outbox, now)
             uow.commit()
-        moved, late = moved + len(batch), late + done.became_late
+        total.checked += done.checked
+        total.moved += done.moved
+        total.became_late += done.became_late
         if len(batch) < want:
             break
-    return {"re_estimated": moved, "predicted_late": late, "notified": notified}
+    return total

@@ -122,7 +122,8 @@ class SqlShipments:
         refs = []
         for r in rows:
             shipment = _hot_shipment(v, r)
-            self._read[shipment.id] = (*(r[i] for i in _HOT_INDEXED), r[-4])
+            if v.sqlite:
+                self._read[shipment.id] = (_indexed_as_read(r), r[-4])
             refs.append(
                 (r[-1] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-3], r[-2])
             )
@@ -174,20 +175,22 @@ class SqlShipments:
         group is written with a statement that sets only those (and every unindexed column)."""
         groups: dict[tuple[tuple[str, ...], str], list[tuple[Any, ...]]] = defaultdict(list)
         for r in rows:
-            now = _indexed_now(r)
-            read = self._read.get(r[-1])
-            if read is None:
-                changed, key, at = (_INDEXED if now[-1] is not None else _INDEXED[:-1]), "id", r[-1]
+            sid = r[-1]
+            now = tuple(r[i] for i in _INDEXED_IN_SAVE)
+            was, rowid = self._read.get(sid, (None, None))
+            if now[-1] is None:  # saved without its due day (not read here): the stored one stays
+                now = (*now[:-1], was[-1] if was else None)
+            if was is None:
+                changed = tuple(
+                    c for c, value in zip(_INDEXED, now, strict=True) if value is not None or c != _DUE
+                )
             else:
-                was = (*read[:5], read[0] not in _TERMINAL_VALUES, read[5])
                 changed = tuple(c for c, a, b in zip(_INDEXED, was, now, strict=True) if a != b)
-                if now[-1] is None:  # read without its due day: the stored one stays
-                    changed, now = tuple(c for c in changed if c != "estimate_due_on"), (*now[:-1], read[5])
-                # A second save in this unit of work compares with this one.
-                self._read[r[-1]] = (*now[:5], now[6], read[6])
-                key, at = "rowid", read[6]
-            values = (*(r[i] for i in _UNINDEXED_AT), *(now[_INDEXED.index(c)] for c in changed), at)
-            groups[(changed, key)].append(values)
+                self._read[sid] = (now, rowid)  # a second save in this unit of work compares with this one
+            values = (*(r[i] for i in _UNINDEXED_AT), *(now[_INDEXED.index(c)] for c in changed))
+            groups[(changed, "id" if was is None else "rowid")].append(
+                (*values, sid if was is None else rowid)
+            )
         for (changed, key), params in groups.items():
             sets = ", ".join(f"{c} = ?" for c in (*_UNINDEXED, *changed))
             execute_many(self.c, f"UPDATE shipments SET {sets} WHERE {key} = ?", params)
@@ -209,25 +212,13 @@ _STATE_COLUMNS = (
     "event_count",
     "active",
 )
-# The state columns that some index of shipments has as key or condition, in the order of
-# _indexed_now, and the others with their positions in a save_states row.
-_INDEXED = (
-    "status",
-    "first_scan_at",
-    "last_event_at",
-    "estimated_latest",
-    "stalled",
-    "active",
-    "estimate_due_on",
-)
+# The state columns that some index of shipments has as key or condition, and the others; their
+# positions in a save_states row (the state columns, the due day, the id).
+_DUE = "estimate_due_on"
+_INDEXED = ("status", "first_scan_at", "last_event_at", "estimated_latest", "stalled", "active", _DUE)
 _UNINDEXED = tuple(c for c in _STATE_COLUMNS if c not in _INDEXED)
 _UNINDEXED_AT = tuple(_STATE_COLUMNS.index(c) for c in _UNINDEXED)
-
-
-def _indexed_now(r: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (r[0], r[2], r[3], r[7], r[9], r[13], r[14])
-
-
+_INDEXED_IN_SAVE = tuple((*_STATE_COLUMNS, _DUE).index(c) for c in _INDEXED)
 _TERMINAL_VALUES = frozenset(s.value for s in TERMINAL)
 _SAVE_STATES_PG = (
     f"UPDATE shipments s SET {', '.join(f'{c} = v.{c}' for c in _STATE_COLUMNS)}, "
@@ -263,8 +254,16 @@ _HOT_COLUMNS = (
     "estimate_due_on",
 )
 _HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
-# Positions in a hot row of the indexed state columns but `active` (derived from the status).
-_HOT_INDEXED = tuple(_HOT_COLUMNS.index(c) for c in _INDEXED if c != "active")
+_STATUS_AT = _HOT_COLUMNS.index("status")
+_INDEXED_IN_HOT = tuple(_HOT_COLUMNS.index(c) if c != "active" else _STATUS_AT for c in _INDEXED)
+
+
+def _indexed_as_read(r: Any) -> tuple[Any, ...]:
+    """The indexed state columns of a hot row, as a save_states row would hold them (`active`, not
+    read, follows from the status)."""
+    values = [r[i] for i in _INDEXED_IN_HOT]
+    values[_INDEXED.index("active")] = r[_STATUS_AT] not in _TERMINAL_VALUES
+    return tuple(values)
 
 
 def _hot_shipment(v: Values, r: Any) -> Shipment:

@@ -48,18 +48,39 @@ def milestone_since(facts: ParcelFacts) -> tuple[Milestone, date] | None:
     In transit counts from the first acceptance scan, not the latest scan: the time spent at the
     milestone is what tells a slow parcel from one on schedule. Out for delivery counts from the
     latest scan (the vehicle run or the failed attempt that started it)."""
-    milestone = milestone_for_status(facts.status)
+    found = _milestone_reached(facts.status, facts.accepted_on, facts.last_scan_on, facts.delivered_on)
+    if found is None:
+        return None
+    milestone, since = found
+    return milestone, since or facts.handling_start
+
+
+def _milestone_reached(
+    status: ShipmentStatus, accepted_on: date | None, last_scan_on: date | None, delivered_on: date | None
+) -> tuple[Milestone, date | None] | None:
+    milestone = milestone_for_status(status)
     if milestone is None:
         return None
     if milestone is Milestone.DELIVERED:
-        since = facts.delivered_on or facts.last_scan_on
-    elif milestone is Milestone.OUT_FOR_DELIVERY:
-        since = facts.last_scan_on or facts.accepted_on
-    elif milestone is Milestone.IN_TRANSIT:
-        since = facts.accepted_on or facts.last_scan_on
-    else:
-        since = facts.handling_start
-    return milestone, since or facts.handling_start
+        return milestone, delivered_on or last_scan_on
+    if milestone is Milestone.OUT_FOR_DELIVERY:
+        return milestone, last_scan_on or accepted_on
+    if milestone is Milestone.IN_TRANSIT:
+        return milestone, accepted_on or last_scan_on
+    return milestone, None  # awaiting handover: since the order's handling start
+
+
+def estimate_inputs(
+    status: ShipmentStatus,
+    accepted_on: date | None,
+    last_scan_on: date | None,
+    delivered_on: date | None,
+    carrier_estimate: date | None,
+) -> tuple[object, ...]:
+    """What a parcel's re-estimate depends on besides its order's lane and the day: its status, the
+    milestone it is at and since when, and the carrier's own estimate. A scan that leaves these as they
+    were (the next hub scan of a parcel in transit, most scans) leaves the estimate as it was."""
+    return (status, carrier_estimate, _milestone_reached(status, accepted_on, last_scan_on, delivered_on))
 
 
 def current_window(
