@@ -12,7 +12,7 @@ from ordertrail.adapters.addresses import I18nAddressBook
 from ordertrail.adapters.carriers.polled import polled_carriers
 from ordertrail.adapters.carriers.registry import load_carrier_directory
 from ordertrail.adapters.db.credential_cache import credential_cache
-from ordertrail.adapters.db.engine import make_engine
+from ordertrail.adapters.db.engine import make_engine, writer_engine
 from ordertrail.adapters.db.uow import SqlUnitOfWork
 from ordertrail.adapters.eta_models import eta_models
 from ordertrail.adapters.evidence import FileEvidenceStore
@@ -41,6 +41,7 @@ class Container:
     settings: Settings
     engine: Engine
     deps: Deps
+    writer: Engine | None = None
     channels: list[Channel] = field(default_factory=list)
     unsubscribe: UnsubscribeTokens | None = None
 
@@ -50,16 +51,19 @@ class Container:
             if close is not None:
                 close()
         self.engine.dispose()
+        if self.writer is not None and self.writer is not self.engine:
+            self.writer.dispose()
 
 
 def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> Container:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
+    writer = writer_engine(engine)
     mailer = make_mailer(settings)
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, readonly=readonly)
+        return SqlUnitOfWork(engine if readonly else writer, readonly=readonly)
 
     deps = Deps(
         uow=uow,
@@ -97,6 +101,8 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
         ),
         credentials=credential_cache(engine, settings.credential_cache_seconds),
     )
+    if writer is not engine:  # the cache is emptied by writes to users, which go through the writer
+        credential_cache(writer, settings.credential_cache_seconds)
     tokens = unsubscribe_tokens(settings)
     channels = delivery_channels(settings, mailer, deps.carriers, deps.tracking_url, tokens, clock)
-    return Container(settings, engine, deps, channels=channels, unsubscribe=tokens)
+    return Container(settings, engine, deps, writer, channels=channels, unsubscribe=tokens)

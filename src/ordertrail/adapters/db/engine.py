@@ -12,6 +12,10 @@ from sqlalchemy.sql.schema import Table
 
 from ordertrail.adapters.db.pool_health import ping_when_idle
 
+# Page cache of the one SQLite writer connection (see writer_engine) and of each reader.
+WRITER_CACHE_KIB = 65536
+READER_CACHE_KIB = 8192
+
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
@@ -24,7 +28,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             pool_size=pool_size,
             hide_parameters=True,
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, READER_CACHE_KIB)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -35,7 +39,29 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def writer_engine(engine: Engine) -> Engine:
+    """The engine for write transactions: on SQLite one connection of its own, on PostgreSQL the same.
+
+    SQLite lets one writer in at a time and, in WAL mode, throws away a connection's whole page cache
+    when another connection has written since its last transaction. Writes spread over a pool of
+    connections therefore started cold every time (2,400 page reads per ingest batch), and the writers
+    waiting for the lock polled it in sleeps of up to 100 ms. One writer connection keeps its cache warm
+    and a big one pays; the threads waiting for it queue in the pool and are woken when it is free."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    writer = create_engine(
+        engine.url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        hide_parameters=True,
+    )
+    _tune_sqlite(writer, WRITER_CACHE_KIB)
+    return writer
+
+
+def _tune_sqlite(engine: Engine, cache_kib: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see on_begin).
@@ -45,10 +71,10 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes; WAL keeps it consistent
         cur.execute("PRAGMA busy_timeout=30000")
-        # 8 MB of page cache per connection: the operating system caches the file once for all of
-        # them, while 64 MB each (the old setting) grew a server with a pool of connections past
-        # 300 MB of resident memory under random lookups (benchmarks/, docs/scaling.md).
-        cur.execute("PRAGMA cache_size=-8192")
+        # Readers get 8 MB of page cache each: the operating system caches the file once for all of
+        # them, while 64 MB each grew a server with a pool of connections past 300 MB of resident
+        # memory under random lookups (benchmarks/, docs/scaling.md). The one writer gets more.
+        cur.execute(f"PRAGMA cache_size=-{cache_kib}")
         # Checkpoint the WAL into the database every 10,000 pages (40 MB) instead of 1,000: an ingest
         # batch dirties over a thousand pages, and a checkpoint with its fsync after every batch
         # cost as much as the rest of the commit (benchmarks/ingest.py).

@@ -1,0 +1,76 @@
+"""The one SQLite writer connection (adapters/db/engine.writer_engine): write units of work share one
+connection, so its page cache survives from one transaction to the next and waiting writers queue
+instead of polling the lock; reads keep their own pool and are never held up by a writer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from ordertrail.adapters.db.engine import READER_CACHE_KIB, WRITER_CACHE_KIB
+from ordertrail.bootstrap import Container
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's single writer only")
+
+
+def _connection_id(uow: object) -> int:
+    return id(uow.conn.connection.driver_connection)  # type: ignore[attr-defined]
+
+
+def test_every_write_unit_of_work_runs_on_the_one_writer_connection_with_the_big_cache(
+    container: Container,
+) -> None:
+    seen = set()
+    for _ in range(3):
+        with container.deps.uow() as uow:
+            seen.add(_connection_id(uow))
+            cache = uow.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    assert len(seen) == 1 and cache == -WRITER_CACHE_KIB
+    with container.deps.read_uow() as uow:
+        assert _connection_id(uow) not in seen
+        assert uow.conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -READER_CACHE_KIB
+
+
+def test_concurrent_writers_queue_for_the_connection_and_every_write_lands(container: Container) -> None:
+    with container.deps.uow() as uow:
+        uow.conn.exec_driver_sql("CREATE TABLE tally (n INTEGER NOT NULL)")
+        uow.commit()
+    failures: list[BaseException] = []
+
+    def write(k: int) -> None:
+        try:
+            for i in range(20):
+                with container.deps.uow() as uow:
+                    uow.conn.execute(text("INSERT INTO tally (n) VALUES (:n)"), {"n": k * 100 + i})
+                    uow.commit()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with container.deps.read_uow() as uow:
+        assert uow.conn.exec_driver_sql("SELECT count(DISTINCT n) FROM tally").scalar_one() == 120
+
+
+def test_a_reader_is_not_held_up_by_a_writer_mid_transaction(container: Container) -> None:
+    with container.deps.uow() as writer:
+        writer.conn.exec_driver_sql("CREATE TABLE mark (n INTEGER)")
+        writer.conn.exec_driver_sql("INSERT INTO mark VALUES (1)")
+        # The write lock is held and the row not committed: a reader sees the last commit at once.
+        with container.deps.read_uow() as reader:
+            assert (
+                reader.conn.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_schema WHERE name = 'mark'"
+                ).scalar_one()
+                == 0
+            )
+        writer.commit()
+    with container.deps.read_uow() as reader:
+        assert reader.conn.exec_driver_sql("SELECT count(*) FROM mark").scalar_one() == 1
