@@ -36,6 +36,7 @@ from sqlalchemy import Engine, Table, create_engine, text
 from benchmarks.fixtures import destination
 from ordertrail.adapters.db.engine import make_engine
 from ordertrail.adapters.db.migrate import migrate
+from ordertrail.adapters.db.rows import utc_day
 from ordertrail.adapters.db.tables import order_items, orders, shipments, tracking_events
 from ordertrail.adapters.db.tables_monitoring import stall_gap_counts, stall_learning
 from ordertrail.bootstrap import build
@@ -135,6 +136,7 @@ def marketplace(n: int, seed: int = 7) -> Iterator[dict[str, list[tuple[Any, ...
                     added,
                     first_scan,
                     last,
+                    utc_day(last),
                     latest - timedelta(days=2),
                     latest,
                     False,
@@ -196,6 +198,7 @@ SHIPMENT_COLS = [
     "tracking_added_at",
     "first_scan_at",
     "last_event_at",
+    "last_event_on",
     "estimated_earliest",
     "estimated_latest",
     "predicted_late",

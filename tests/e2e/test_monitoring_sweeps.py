@@ -160,6 +160,24 @@ def test_a_parcel_without_a_scan_for_too_long_is_stalled_until_its_next_scan_and
     assert inbox_types(api, buyer).count("shipment_stalled") == 2
 
 
+def test_the_stall_watch_keys_a_parcel_by_the_utc_day_of_its_last_scan(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    clock.now = at("2026-12-01T00:30:00Z")
+    # 19:10 in Chicago is already the next day in UTC: the key is the UTC day.
+    api.events([scan(UPS, datetime.fromisoformat("2026-11-30T19:10:00-05:00"))])
+    with api.container.deps.read_uow() as uow:
+        day = uow.conn.exec_driver_sql("SELECT last_event_on FROM shipments").scalar_one()
+    assert str(day) == "2026-12-01"
+    deps = api.container.deps
+    # Stall thresholds count whole UTC days: scanned on Tuesday the 1st, three business days are
+    # over on Monday the 7th (a key by the local day, Monday the 30th, would flag it on Friday).
+    assert monitoring.shipments_stalled(deps, at("2026-12-04T23:59:00Z"))["stalled"] == 0
+    assert monitoring.shipments_stalled(deps, at("2026-12-07T00:01:00Z"))["stalled"] == 1
+
+
 def test_an_international_parcel_gets_seven_business_days_before_it_counts_as_stalled(
     api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:

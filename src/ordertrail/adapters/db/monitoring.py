@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from ordertrail.adapters.db.driver import Values, execute_many
+from ordertrail.adapters.db.rows import utc_day
 from ordertrail.adapters.db.tables import order_status_history, orders, outbox, shipments
 from ordertrail.domain.monitoring import INTERNATIONAL
 from ordertrail.services.ports_monitoring import OverdueOrder, StallCutoffs, WatchedShipment
@@ -186,11 +187,14 @@ class SqlMonitoring:
                 S.c.active,
                 ~S.c.stalled,
                 S.c.status == cutoffs.status,
+                # The watch's range, by day (its key); then the instants, read from the rows.
+                S.c.last_event_on >= utc_day(since),
+                S.c.last_event_on <= utc_day(cutoffs.latest),
                 S.c.last_event_at < cutoffs.latest,
                 S.c.last_event_at >= since,
                 S.c.last_event_at < own_cutoff,
             )
-            .order_by(S.c.last_event_at)
+            .order_by(S.c.last_event_on)
             .limit(limit)
         )
         return [_watched(r) for r in self.c.execute(q)]

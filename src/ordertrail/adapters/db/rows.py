@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ordertrail.domain.errors import ValidationFailed
@@ -73,12 +73,18 @@ def shipment_from_row(r: Any) -> Shipment:
     )
 
 
+def utc_day(at: datetime | None) -> date | None:
+    """The UTC day of an instant: what the stall watch indexes (see tables.shipments)."""
+    return at.astimezone(UTC).date() if at is not None else None
+
+
 def shipment_state_values(s: Shipment) -> dict[str, Any]:
     return {
         "status": s.status.value,
         "substatus": s.substatus,
         "first_scan_at": s.first_scan_at,
         "last_event_at": s.last_event_at,
+        "last_event_on": utc_day(s.last_event_at),
         "delivered_at": s.delivered_at,
         "carrier_estimated_delivery": s.carrier_estimated_delivery,
         "estimated_earliest": s.estimated_earliest,

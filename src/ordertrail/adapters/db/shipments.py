@@ -10,7 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ordertrail.adapters.db.driver import Values, execute_many, insert_values
-from ordertrail.adapters.db.rows import pod_from_json, pod_to_json, shipment_from_row, shipment_state_values
+from ordertrail.adapters.db.rows import (
+    pod_from_json,
+    pod_to_json,
+    shipment_from_row,
+    shipment_state_values,
+    utc_day,
+)
 from ordertrail.adapters.db.tables import (
     order_status_history,
     orders,
@@ -146,6 +152,7 @@ class SqlShipments:
                 s.substatus,
                 v.dt(s.first_scan_at),
                 v.dt(s.last_event_at),
+                v.day(utc_day(s.last_event_at)),
                 v.dt(s.delivered_at),
                 v.day(s.carrier_estimated_delivery),
                 v.day(s.estimated_earliest),
@@ -201,6 +208,7 @@ _STATE_COLUMNS = (
     "substatus",
     "first_scan_at",
     "last_event_at",
+    "last_event_on",
     "delivered_at",
     "carrier_estimated_delivery",
     "estimated_earliest",
@@ -215,7 +223,7 @@ _STATE_COLUMNS = (
 # The state columns that some index of shipments has as key or condition, and the others; their
 # positions in a save_states row (the state columns, the due day, the id).
 _DUE = "estimate_due_on"
-_INDEXED = ("status", "first_scan_at", "last_event_at", "estimated_latest", "stalled", "active", _DUE)
+_INDEXED = ("status", "first_scan_at", "last_event_on", "estimated_latest", "stalled", "active", _DUE)
 _UNINDEXED = tuple(c for c in _STATE_COLUMNS if c not in _INDEXED)
 _UNINDEXED_AT = tuple(_STATE_COLUMNS.index(c) for c in _UNINDEXED)
 _INDEXED_IN_SAVE = tuple((*_STATE_COLUMNS, _DUE).index(c) for c in _INDEXED)
@@ -223,7 +231,7 @@ _TERMINAL_VALUES = frozenset(s.value for s in TERMINAL)
 _SAVE_STATES_PG = (
     f"UPDATE shipments s SET {', '.join(f'{c} = v.{c}' for c in _STATE_COLUMNS)}, "
     "estimate_due_on = COALESCE(v.due, s.estimate_due_on) FROM unnest("
-    "%b::varchar[], %b::varchar[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::date[], "
+    "%b::varchar[], %b::varchar[], %b::timestamptz[], %b::timestamptz[], %b::date[], %b::timestamptz[], %b::date[], "
     "%b::date[], %b::date[], %b::boolean[], %b::boolean[], %b::json[], %b::varchar[], %b::integer[], "
     f"%b::boolean[], %b::date[], %b::varchar[]) AS v({', '.join(_STATE_COLUMNS)}, due, id) "
     "WHERE s.id = v.id"
@@ -252,6 +260,7 @@ _HOT_COLUMNS = (
     "last_key",
     "event_count",
     "estimate_due_on",
+    "last_event_on",  # last: _hot_shipment reads the others by position
 )
 _HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
 _STATUS_AT = _HOT_COLUMNS.index("status")

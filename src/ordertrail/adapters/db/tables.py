@@ -136,6 +136,9 @@ shipments = Table(
     Column("ship_by", UtcDateTime),  # replacements carry their own dispatch deadline
     Column("first_scan_at", UtcDateTime),
     Column("last_event_at", UtcDateTime),
+    # Its UTC day: what the stall watch indexes (see tables_monitoring), so that a scan on the same
+    # day as the last one leaves that index alone.
+    Column("last_event_on", Date),
     Column("delivered_at", UtcDateTime),
     Column("carrier_estimated_delivery", Date),
     Column("estimated_earliest", Date),

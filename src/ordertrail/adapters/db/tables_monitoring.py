@@ -140,12 +140,16 @@ stall_learning = Table(
 
 # The sweeps' range reads. SQLite uses a partial index only when the query repeats its predicate
 # word for word, so these are written as SQLAlchemy renders `active` and `~stalled` per dialect.
+# The stall watch is keyed by the day of the last scan, not its instant: stall thresholds are whole
+# days, and most scans fall on the day of the one before, so most carrier events change no entry of
+# it (on PostgreSQL their shipment update is then heap-only, touching no index at all). A parcel
+# never scanned is not in it (`last_event_on < day` implies the condition, so the sweep can use it).
 Index(
     "ix_shipments_watch_stalled",
     shipments.c.status,
-    shipments.c.last_event_at,
-    sqlite_where=text("active = 1 AND stalled = 0"),
-    postgresql_where=text("active AND NOT stalled"),
+    shipments.c.last_event_on,
+    sqlite_where=text("active = 1 AND stalled = 0 AND last_event_on IS NOT NULL"),
+    postgresql_where=text("active AND NOT stalled AND last_event_on IS NOT NULL"),
 )
 Index(
     "ix_shipments_watch_first_scan",
