@@ -59,7 +59,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
-    writer = writer_engine(engine)
+    writer = writer_engine(engine, settings.database_write_wait_seconds)
     mailer = make_mailer(settings)
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # changed or erased them (its own changes are seen at once); 0: ask the database every request.
     credential_cache_seconds: float = 2.0
 
+    # Seconds a write waits for the database (SQLite's one writer connection, or its file lock held
+    # by another process) before the request is answered 503, retry later.
+    database_write_wait_seconds: float = 30.0
+
     # Request limits (docs/security.md): requests per minute and burst per API key or page session,
     # per client address for anonymous calls, and refused credentials per address; 0 turns one off.
     rate_limit_key_per_minute: int = 1200

@@ -61,3 +61,7 @@ class UnsupportedMediaType(DomainError):
 
 class Unauthenticated(DomainError):
     """No valid credentials (HTTP 401)."""
+
+
+class Busy(DomainError):
+    """The database could not take the write in time; nothing was done, retry later (HTTP 503)."""

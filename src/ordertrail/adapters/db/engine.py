@@ -39,7 +39,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
-def writer_engine(engine: Engine) -> Engine:
+def writer_engine(engine: Engine, wait_seconds: float = 30.0) -> Engine:
     """The engine for write transactions: on SQLite one connection of its own, on PostgreSQL the same.
 
     SQLite lets one writer in at a time and, in WAL mode, throws away a connection's whole page cache
@@ -51,17 +51,17 @@ def writer_engine(engine: Engine) -> Engine:
         return engine
     writer = create_engine(
         engine.url,
-        connect_args={"timeout": 30, "check_same_thread": False},
+        connect_args={"timeout": wait_seconds, "check_same_thread": False},
         pool_size=1,
         max_overflow=0,
-        pool_timeout=60,
+        pool_timeout=wait_seconds,
         hide_parameters=True,
     )
-    _tune_sqlite(writer, WRITER_CACHE_KIB)
+    _tune_sqlite(writer, WRITER_CACHE_KIB, wait_seconds)
     return writer
 
 
-def _tune_sqlite(engine: Engine, cache_kib: int) -> None:
+def _tune_sqlite(engine: Engine, cache_kib: int, wait_seconds: float = 30.0) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see on_begin).
@@ -70,7 +70,7 @@ def _tune_sqlite(engine: Engine, cache_kib: int) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes; WAL keeps it consistent
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
         # Readers get 8 MB of page cache each: the operating system caches the file once for all of
         # them, while 64 MB each grew a server with a pool of connections past 300 MB of resident
         # memory under random lookups (benchmarks/, docs/scaling.md). The one writer gets more.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ordertrail.adapters.db.carrier_feeds import SqlCarrierPolls, SqlInboundPayloads
 from ordertrail.adapters.db.cases import SqlCases
@@ -23,6 +25,9 @@ from ordertrail.adapters.db.stall_stats import SqlStallStats
 from ordertrail.adapters.db.sweep_runs import SqlSweepRuns
 from ordertrail.adapters.db.sweeps import SqlSweeps
 from ordertrail.adapters.db.tracking import SqlTracking
+from ordertrail.domain.errors import Busy
+
+_BUSY = "The database is busy with other writes; nothing was changed. Retry in a few seconds."
 
 
 class SqlUnitOfWork:
@@ -32,13 +37,23 @@ class SqlUnitOfWork:
         self.conn: Connection
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.conn = self._engine.connect()
+        try:
+            self.conn = self._engine.connect()
+        except PoolTimeout as exc:  # SQLite's writer connection stayed taken for the whole wait
+            raise Busy(_BUSY) from exc
         if self._readonly and self.conn.dialect.name == "postgresql":
             # Read committed gives each statement its own snapshot anyway; autocommit spares the
             # BEGIN and ROLLBACK round trips of every read.
             self.conn = self.conn.execution_options(isolation_level="AUTOCOMMIT")
         self.conn.info["readonly"] = self._readonly
-        self.conn.begin()
+        try:
+            self.conn.begin()
+        except OperationalError as exc:
+            self.conn.info.pop("readonly", None)
+            self.conn.close()
+            if "locked" in str(exc.orig):  # SQLite's file lock, held by another process all along
+                raise Busy(_BUSY) from exc
+            raise
         c = self.conn
         self.users = SqlUsers(c)
         self.orders = SqlOrders(c)

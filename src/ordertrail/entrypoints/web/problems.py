@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ordertrail.domain.errors import (
+    Busy,
     Conflict,
     DomainError,
     FieldError,
@@ -37,6 +38,7 @@ TITLES = {
     422: "Validation failed",
     429: "Too many requests",
     500: "Internal error",
+    503: "Busy",
 }
 
 
@@ -131,6 +133,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Unauthenticated)
     async def on_unauthenticated(_: Request, exc: Unauthenticated) -> Response:
         return problem(401, exc.detail, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Busy)
+    async def on_busy(_: Request, exc: Busy) -> Response:
+        return problem(503, exc.detail, code="busy", headers={"Retry-After": "2"})
 
     @app.exception_handler(DomainError)
     async def on_domain(_: Request, exc: DomainError) -> Response:
