@@ -3,7 +3,7 @@ re-estimate, retry backoff, when a webhook endpoint is switched off; and the sig
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,12 +19,10 @@ from ordertrail.domain.monitoring import (
     business_days_waited,
     gap_quantile,
     lane,
-    refreshed_window,
     should_disable_webhook,
     stall_threshold,
     waited_cutoff,
 )
-from ordertrail.domain.statuses import ShipmentStatus as S
 
 WEEKDAYS = BusinessCalendar()
 WED = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
@@ -59,25 +57,6 @@ def test_a_parcel_last_scanned_before_the_cutoff_has_waited_more_than_the_thresh
 def test_a_lane_is_international_when_the_destination_is_another_country() -> None:
     assert lane("US", "US") == DOMESTIC and lane("us", "US") == DOMESTIC and lane(None, "US") == DOMESTIC
     assert lane("CA", "US") == INTERNATIONAL
-
-
-def test_an_overdue_estimate_moves_past_today_by_milestone() -> None:
-    today = date(2026, 12, 9)
-    old = (date(2026, 12, 3), date(2026, 12, 7))
-    assert refreshed_window(S.OUT_FOR_DELIVERY, today, old, WEEKDAYS) == (today, date(2026, 12, 10))
-    assert refreshed_window(S.DELIVERY_ATTEMPTED, today, old, WEEKDAYS) == (
-        date(2026, 12, 10),
-        date(2026, 12, 11),
-    )
-    # In transit keeps the old window's width (2 business days) from the next business day.
-    assert refreshed_window(S.IN_TRANSIT, today, old, WEEKDAYS) == (date(2026, 12, 10), date(2026, 12, 14))
-    assert refreshed_window(S.PENDING, today, old, WEEKDAYS) == (date(2026, 12, 10), date(2026, 12, 15))
-
-
-@given(st.sampled_from(list(S)), st.dates(date(2025, 1, 1), date(2030, 12, 31)))
-def test_a_refreshed_window_never_lies_in_the_past_and_is_ordered(status: S, today: date) -> None:
-    earliest, latest = refreshed_window(status, today, None, WEEKDAYS)
-    assert today <= earliest <= latest
 
 
 def test_retries_back_off_exponentially_up_to_a_cap() -> None:

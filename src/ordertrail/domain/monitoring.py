@@ -119,29 +119,6 @@ def default_stall_days(lane_name: str, policy: MonitoringPolicy) -> int:
     return policy.stall_domestic_business_days
 
 
-def refreshed_window(
-    status: ShipmentStatus, today: date, old: tuple[date, date] | None, calendar: BusinessCalendar
-) -> tuple[date, date]:
-    """A new delivery window for a parcel whose estimated window has passed undelivered.
-
-    The fallback rule until a learned estimator re-estimates it: what is left of a parcel's journey
-    depends on its milestone, and it cannot arrive before the next business day unless it is already
-    on the vehicle. The old window's width is kept for parcels still in transit.
-    """
-    next_day = calendar.add_business_days(today, 1)
-    if status is S.OUT_FOR_DELIVERY:
-        start = calendar.next_business_day(today)
-        return start, calendar.add_business_days(start, 1)
-    if status in (S.DELIVERY_ATTEMPTED, S.AVAILABLE_FOR_PICKUP):
-        return next_day, calendar.add_business_days(next_day, 1)
-    width = 2
-    if old is not None:
-        width = max(1, calendar.business_days_between(old[0], old[1]))
-    if status in (S.PENDING, S.INFO_RECEIVED):
-        width += 1  # not even handed over: the whole transit is still ahead
-    return next_day, calendar.add_business_days(next_day, width)
-
-
 def backoff(attempts: int, base_seconds: float = 30.0, cap_seconds: float = 6 * 3600) -> timedelta:
     """Exponential retry delay after `attempts` failed attempts: 30 s, 1 min, 2 min ... capped at 6 h."""
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))

@@ -16,7 +16,6 @@ from ordertrail.domain import monitoring as rules
 from ordertrail.domain import notices
 from ordertrail.domain.eta.calendar import BusinessCalendar
 from ordertrail.domain.monitoring import DOMESTIC, INTERNATIONAL, WATCHED_FOR_STALL
-from ordertrail.domain.statuses import ShipmentStatus
 from ordertrail.services import estimates
 from ordertrail.services.context import Deps
 from ordertrail.services.notify import messages
@@ -177,48 +176,11 @@ def shipments_stalled(deps: Deps, now: datetime) -> dict[str, int]:
     return {"stalled": stalled, "notified": notified}
 
 
-def _delay_reason(status: str, last_event_at: datetime | None) -> str:
-    if status in (ShipmentStatus.PENDING, ShipmentStatus.INFO_RECEIVED):
-        return "the carrier has not received the parcel yet, so its journey starts later than planned."
-    when = f" on {last_event_at.strftime('%a %d %b')}" if last_event_at else ""
-    return (
-        f"the estimated date passed without a delivery; the last carrier update was "
-        f"'{status.replace('_', ' ')}'{when}."
-    )
-
-
 def estimates_overdue(deps: Deps, now: datetime) -> dict[str, int]:
     """Parcels whose estimated window passed undelivered get a later window (time alone reveals that a
     parcel which has not moved will be late); those now past the promise are flagged `predicted_late`
-    and the buyer and the seller get one delay notice with the new window and the reason."""
-    if deps.eta is not None:  # the learned estimator's window and reason (services.estimates)
-        return estimates.overdue(deps, now)
-    policy = deps.monitoring_policy
-    today = now.date()
-    statuses = [s.value for s in rules.EXPECTING_DELIVERY]
-    moved = late = notified = 0
-    while True:
-        with deps.uow() as uow:
-            batch = uow.monitoring.expired_estimates(today, statuses, policy.batch_size)
-            rows = []
-            out: list[OutboxMessage] = []
-            for s in batch:
-                window = rules.refreshed_window(
-                    ShipmentStatus(s.status), today, s.estimated, carrier_calendar(deps, s.carrier)
-                )
-                is_late = s.promised is not None and window[1] > s.promised[1]
-                rows.append((s.shipment_id, window[0], window[1], s.predicted_late or is_late))
-                if is_late and not s.predicted_late and s.promised is not None:
-                    late += 1
-                    notice = rules.delivery_delayed(
-                        s.order_id, s.promised, window, _delay_reason(s.status, s.last_event_at)
-                    )
-                    notice.data["shipment_id"] = s.shipment_id
-                    key = f"delivery_delayed:{s.shipment_id}"
-                    out += messages(notice, s.order_id, [s.buyer_id, s.seller_id], dedupe=key)
-            uow.monitoring.set_estimates(rows)
-            notified += uow.outbox.add(out, now)
-            uow.commit()
-        moved += len(batch)
-        if len(batch) < policy.batch_size:
-            return {"re_estimated": moved, "predicted_late": late, "notified": notified}
+    and the buyer and the seller get one delay notice with the new window and the reason. The
+    estimator does it (services.estimates); without one there are no estimates to move."""
+    if deps.eta is None:
+        return {"re_estimated": 0, "predicted_late": 0, "notified": 0}
+    return estimates.overdue(deps, now)

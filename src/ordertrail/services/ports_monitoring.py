@@ -195,14 +195,6 @@ class MonitoringQueries(Protocol):
         """Flag as stalled those still unflagged and unscanned since `before`; returns the ids flagged."""
         ...
 
-    def expired_estimates(self, today: date, statuses: Sequence[str], limit: int) -> list[WatchedShipment]:
-        """Active shipments at these statuses whose estimated latest date is before today."""
-        ...
-
-    def set_estimates(self, rows: Sequence[tuple[str, date, date, bool]]) -> None:
-        """(shipment id, earliest, latest, predicted late) for each."""
-        ...
-
 
 @dataclass(frozen=True, slots=True)
 class ScanGap:

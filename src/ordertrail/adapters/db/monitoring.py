@@ -9,7 +9,7 @@ anti-join on the outbox's unique dedupe key, built here as `notify.messages` bui
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +27,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from ordertrail.adapters.db.driver import Values, execute_many
 from ordertrail.adapters.db.rows import utc_day
 from ordertrail.adapters.db.tables import order_status_history, orders, outbox, shipments
 from ordertrail.domain.monitoring import INTERNATIONAL
@@ -214,35 +213,3 @@ class SqlMonitoring:
             .returning(S.c.id)
         )
         return {r.id for r in result}
-
-    def expired_estimates(self, today: date, statuses: Sequence[str], limit: int) -> list[WatchedShipment]:
-        q = (
-            select(
-                *_SHIPMENT_COLUMNS,
-                O.c.promised_earliest,
-                O.c.promised_latest,
-            )
-            .join(O, O.c.id == S.c.order_id)
-            .where(S.c.active, S.c.estimated_latest < today, S.c.status.in_(list(statuses)))
-            .order_by(S.c.estimated_latest, S.c.id)
-            .limit(limit)
-        )
-        return [_watched(r) for r in self.c.execute(q)]
-
-    def set_estimates(self, rows: Sequence[tuple[str, date, date, bool]]) -> None:
-        if not rows:
-            return
-        if self.c.dialect.name == "postgresql":  # one statement instead of one per row
-            sids, earliest, latest, late = (list(x) for x in zip(*rows, strict=True))
-            self.c.exec_driver_sql(
-                "UPDATE shipments AS s SET estimated_earliest = v.e, estimated_latest = v.l, predicted_late = v.p "
-                "FROM unnest(%s::text[], %s::date[], %s::date[], %s::boolean[]) AS v(id, e, l, p) WHERE s.id = v.id",
-                (sids, earliest, latest, late),
-            )
-            return
-        v = Values(self.c)
-        execute_many(
-            self.c,
-            "UPDATE shipments SET estimated_earliest = ?, estimated_latest = ?, predicted_late = ? WHERE id = ?",
-            [(v.day(e), v.day(lt), late, sid) for sid, e, lt, late in rows],
-        )
