@@ -203,23 +203,25 @@ class SqlShipments:
             execute_many(self.c, f"UPDATE shipments SET {sets} WHERE {key} = ?", params)
 
 
-_STATE_COLUMNS = (
-    "status",
-    "substatus",
-    "first_scan_at",
-    "last_event_at",
-    "last_event_on",
-    "delivered_at",
-    "carrier_estimated_delivery",
-    "estimated_earliest",
-    "estimated_latest",
-    "predicted_late",
-    "stalled",
-    "proof_of_delivery",
-    "last_key",
-    "event_count",
-    "active",
-)
+# The state columns ingest saves, in save_states row order, with their PostgreSQL array types.
+_STATE_TYPES = {
+    "status": "varchar",
+    "substatus": "varchar",
+    "first_scan_at": "timestamptz",
+    "last_event_at": "timestamptz",
+    "last_event_on": "date",
+    "delivered_at": "timestamptz",
+    "carrier_estimated_delivery": "date",
+    "estimated_earliest": "date",
+    "estimated_latest": "date",
+    "predicted_late": "boolean",
+    "stalled": "boolean",
+    "proof_of_delivery": "json",
+    "last_key": "varchar",
+    "event_count": "integer",
+    "active": "boolean",
+}
+_STATE_COLUMNS = tuple(_STATE_TYPES)
 # The state columns that some index of shipments has as key or condition, and the others; their
 # positions in a save_states row (the state columns, the due day, the id).
 _DUE = "estimate_due_on"
@@ -231,36 +233,23 @@ _TERMINAL_VALUES = frozenset(s.value for s in TERMINAL)
 _SAVE_STATES_PG = (
     f"UPDATE shipments s SET {', '.join(f'{c} = v.{c}' for c in _STATE_COLUMNS)}, "
     "estimate_due_on = COALESCE(v.due, s.estimate_due_on) FROM unnest("
-    "%b::varchar[], %b::varchar[], %b::timestamptz[], %b::timestamptz[], %b::date[], %b::timestamptz[], %b::date[], "
-    "%b::date[], %b::date[], %b::boolean[], %b::boolean[], %b::json[], %b::varchar[], %b::integer[], "
-    f"%b::boolean[], %b::date[], %b::varchar[]) AS v({', '.join(_STATE_COLUMNS)}, due, id) "
-    "WHERE s.id = v.id"
+    + ", ".join(f"%b::{t}[]" for t in (*_STATE_TYPES.values(), "date", "varchar"))
+    + f") AS v({', '.join(_STATE_COLUMNS)}, due, id) WHERE s.id = v.id"
 )
 
+# What the ingest reads of a shipment: what it is, then its state as saved (`active` follows from
+# the status), then the due day; _hot_shipment unpacks a row in this order.
 _HOT_COLUMNS = (
     "id",
     "order_id",
     "carrier",
     "tracking_number",
     "items",
-    "status",
-    "substatus",
     "created_at",
     "tracking_added_at",
     "ship_by",
-    "first_scan_at",
-    "last_event_at",
-    "delivered_at",
-    "carrier_estimated_delivery",
-    "estimated_earliest",
-    "estimated_latest",
-    "predicted_late",
-    "stalled",
-    "proof_of_delivery",
-    "last_key",
-    "event_count",
-    "estimate_due_on",
-    "last_event_on",  # last: _hot_shipment reads the others by position
+    *(c for c in _STATE_COLUMNS if c != "active"),
+    _DUE,
 )
 _HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
 _STATUS_AT = _HOT_COLUMNS.index("status")
@@ -276,30 +265,55 @@ def _indexed_as_read(r: Any) -> tuple[Any, ...]:
 
 
 def _hot_shipment(v: Values, r: Any) -> Shipment:
-    items = v.read_json(r[4])
+    (
+        sid,
+        order_id,
+        carrier,
+        number,
+        raw_items,
+        created_at,
+        added_at,
+        ship_by,
+        status,
+        substatus,
+        first_scan_at,
+        last_event_at,
+        _last_event_on,
+        delivered_at,
+        carrier_estimate,
+        earliest,
+        latest,
+        predicted_late,
+        stalled,
+        pod,
+        last_key,
+        event_count,
+        due,
+    ) = r[: len(_HOT_COLUMNS)]
+    items = v.read_json(raw_items)
     return Shipment(
-        id=r[0],
-        order_id=r[1],
-        carrier=r[2],
-        tracking_number=r[3],
+        id=sid,
+        order_id=order_id,
+        carrier=carrier,
+        tracking_number=number,
         items=[(sku, int(q)) for sku, q in items] if items is not None else None,
-        status=ShipmentStatus(r[5]),
-        substatus=r[6],
-        created_at=v.read_dt(r[7]),  # type: ignore[arg-type]
-        tracking_added_at=v.read_dt(r[8]),
-        ship_by=v.read_dt(r[9]),
-        first_scan_at=v.read_dt(r[10]),
-        last_event_at=v.read_dt(r[11]),
-        delivered_at=v.read_dt(r[12]),
-        carrier_estimated_delivery=v.read_day(r[13]),
-        estimated_earliest=v.read_day(r[14]),
-        estimated_latest=v.read_day(r[15]),
-        predicted_late=bool(r[16]),
-        stalled=bool(r[17]),
-        proof_of_delivery=pod_from_json(v.read_json(r[18])),
-        last_key=decode_sort_key(r[19]),
-        event_count=r[20],
-        estimate_due_on=v.read_day(r[21]),
+        status=ShipmentStatus(status),
+        substatus=substatus,
+        created_at=v.read_dt(created_at),  # type: ignore[arg-type]
+        tracking_added_at=v.read_dt(added_at),
+        ship_by=v.read_dt(ship_by),
+        first_scan_at=v.read_dt(first_scan_at),
+        last_event_at=v.read_dt(last_event_at),
+        delivered_at=v.read_dt(delivered_at),
+        carrier_estimated_delivery=v.read_day(carrier_estimate),
+        estimated_earliest=v.read_day(earliest),
+        estimated_latest=v.read_day(latest),
+        predicted_late=bool(predicted_late),
+        stalled=bool(stalled),
+        proof_of_delivery=pod_from_json(v.read_json(pod)),
+        last_key=decode_sort_key(last_key),
+        event_count=event_count,
+        estimate_due_on=v.read_day(due),
     )
 
 
