@@ -1,7 +1,7 @@
 """`make bench`: ingest, lookup, sweeps and memory at marketplace scale, each beside its ceiling.
 
     .venv/bin/python -m benchmarks [--scale 1.0] [--db both|sqlite|postgresql] [--seconds 20]
-                                   [--connections 4] [--clients 4] [--ingest-processes-pg 2]
+                                   [--connections 4] [--clients 4] [--ingest-processes 2]
 
 For each database, one marketplace is loaded in bulk (not through the API) and reused, step by step:
 
@@ -147,7 +147,7 @@ def run_database(kind: str, args: argparse.Namespace) -> tuple[dict[str, Any], d
             numbers = [f"BENCH{i:012d}" for i in picked]
             shipment_ids = {f"BENCH{i:012d}": f"shp_b{i:010d}" for i in picked}
             feed = ingest.event_dicts(numbers, len(ingest.STEPS), start=sweeps.NOW + timedelta(days=3))
-            processes = args.ingest_processes_pg if kind == "postgresql" else 1
+            processes = args.ingest_processes
             mark = time.perf_counter()
             ingested = ingest.measure(
                 db,
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--clients", type=int, default=4, help="concurrent ingest clients")
     p.add_argument(
-        "--ingest-processes-pg", type=int, default=2, help="API processes for ingest on PostgreSQL"
+        "--ingest-processes", type=int, default=2, help="API processes for the ingest (serve --workers)"
     )
     p.add_argument("--lookup-processes", type=int, default=1, help="API processes for the lookups")
     # Four requests in flight keep one API process busy (8 gave the same throughput, twice the latency).

@@ -1,6 +1,7 @@
 """Carrier-event ingestion through `POST /v1/carrier-events`, beside the raw insert ceiling.
 
     python -m benchmarks.ingest [--db sqlite|postgresql|both] [--shipments 100000] [--batch 500] [--clients 4]
+                                [--api-processes 2]
 
 Loads N shipments in bulk, measures the ceiling (the same event rows inserted into the same
 database through the driver in one process, one transaction per batch), removes them again, then
@@ -231,7 +232,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--events-per-shipment", type=int, default=2)
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--api-processes", type=int, default=1, help="PostgreSQL only for more than 1")
+    p.add_argument(
+        "--api-processes",
+        type=int,
+        default=2,
+        help="API processes (`ordertrail serve --workers`): one per core",
+    )
     args = p.parse_args(argv)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = {
@@ -241,7 +247,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.events_per_shipment,
             args.batch,
             args.clients,
-            args.api_processes if k == "postgresql" else 1,
+            args.api_processes,
         )
         for k in kinds
     }

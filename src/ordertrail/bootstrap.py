@@ -100,6 +100,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
             history_days=settings.eta_history_days,
         ),
         credentials=credential_cache(engine, settings.credential_cache_seconds),
+        plan_ingest_ahead=engine.dialect.name == "sqlite" and settings.api_processes > 1,
     )
     if writer is not engine:  # the cache is emptied by writes to users, which go through the writer
         credential_cache(writer, settings.credential_cache_seconds)

@@ -5,10 +5,12 @@ instead of polling the lock; reads keep their own pool and are never held up by 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from ordertrail.adapters.db import engine as engine_module
 from ordertrail.adapters.db.engine import READER_CACHE_KIB, WRITER_CACHE_KIB
 from ordertrail.bootstrap import Container
 from tests.conftest import BACKEND
@@ -74,3 +76,37 @@ def test_a_reader_is_not_held_up_by_a_writer_mid_transaction(container: Containe
         writer.commit()
     with container.deps.read_uow() as reader:
         assert reader.conn.exec_driver_sql("SELECT count(*) FROM mark").scalar_one() == 1
+
+
+def test_the_writer_empties_the_wal_once_past_its_size_even_with_reads_going_on_all_the_time(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's own checkpoint never waits for readers, so with a read always open the WAL only grew
+    (4 GB in one benchmark). The writer's checkpoint waits for the reads in it, then truncates it."""
+    monkeypatch.setattr(engine_module, "CHECKPOINT_PAGES", 50)
+    monkeypatch.setattr(engine_module, "_checkpoint_tried", {})
+    wal = Path(container.engine.url.database + "-wal")  # type: ignore[operator]
+    with container.deps.uow() as uow:
+        uow.conn.exec_driver_sql("CREATE TABLE blob (b BLOB NOT NULL)")
+        uow.commit()
+    with container.deps.uow() as uow:
+        assert uow.conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0  # ours instead
+
+    def grow() -> None:
+        with container.deps.uow() as uow:
+            uow.conn.exec_driver_sql("INSERT INTO blob (b) VALUES (randomblob(300000))")
+            uow.commit()
+
+    sizes = []
+    for _ in range(4):
+        # A read that started before the write and is still open when the write commits.
+        with container.deps.read_uow() as reader:
+            reader.conn.exec_driver_sql("SELECT count(*) FROM blob").scalar_one()
+            monkeypatch.setattr(engine_module, "_checkpoint_tried", {})
+            grow()
+        sizes.append(wal.stat().st_size)
+        monkeypatch.setattr(engine_module, "_checkpoint_tried", {})
+        grow()  # no read open now: the checkpoint due since the last write empties the WAL
+        sizes.append(wal.stat().st_size)
+    assert all(s > 50 * 4096 for s in sizes[0::2])  # past the mark while the reader held it
+    assert sizes[1::2] == [0] * 4  # and emptied by the next commit each time

@@ -48,6 +48,9 @@ class Deps:
     eta: EtaModels | None = None
     # Users by API-key hash for a moment, so that authentication costs no query (None: no cache).
     credentials: CredentialCache | None = None
+    # Work each ingest batch out before taking the write lock (services.ingest): for a database
+    # whose writers take turns for all of it (SQLite), so that several API processes overlap.
+    plan_ingest_ahead: bool = False
 
     def read(self) -> UnitOfWork:
         """A unit of work for a use case that only reads."""

@@ -163,14 +163,14 @@ def after_events(
     changed: Sequence[Shipment],
     now: datetime,
     before: Mapping[str, tuple[object, ...]] | None = None,
-) -> list[OutboxMessage]:
+) -> tuple[list[EstimateChange], list[OutboxMessage]]:
     """Re-estimate shipments whose events changed them in this ingest batch: sets their estimate,
-    flag and next check on the `Shipment` objects (ingest saves them), records the changes and
-    returns the delay notices. One query for the batch's orders and at most one write, whatever the
-    batch size. A shipment whose `estimate_inputs` are what they were `before` the batch keeps its
+    flag and next check on the `Shipment` objects, and returns the changes to record and the delay
+    notices (ingest writes all three). One query for the batch's orders, whatever its size; no
+    writes, so that ingest can work a batch out before it takes the write lock. A shipment whose `estimate_inputs` are what they were `before` the batch keeps its
     estimate when that estimate is still good today (its next check is after today)."""
     if deps.eta is None or not changed:
-        return []
+        return [], []
     setup = deps.eta.setup
     today = local_day(setup, now)
     if before is not None:
@@ -183,7 +183,7 @@ def after_events(
             or before.get(s.id) != estimate_inputs(setup, s)
         ]
         if not changed:
-            return []
+            return [], []
     lanes = uow.eta.order_lanes([s.order_id for s in changed])
     model = deps.eta.current(uow.eta)
     changes: list[EstimateChange] = []
@@ -216,8 +216,7 @@ def after_events(
         shipment.predicted_late = found.predicted_late
         if found.became_late:
             out += _delay_messages(order, shipment.id, found)
-    uow.eta.record(changes)
-    return out
+    return changes, out
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ordertrail.services import estimates
 from ordertrail.services.context import Deps
 from ordertrail.services.notify import messages
 from ordertrail.services.ports import OutboxMessage, StatusChange, UnitOfWork
+from ordertrail.services.ports_eta import EstimateChange
 from ordertrail.services.status import order_class, refresh_orders
 
 S = ShipmentStatus
@@ -138,60 +139,130 @@ def ingest_events(
     rejected: Sequence[tuple[int, list[FieldError]]] = (),
     source_id: int | None = None,
 ) -> IngestResult:
-    """Apply a batch of events; each bad event is refused alone and the rest applied together."""
-    result = IngestResult(rejected=list(rejected))
+    """Apply a batch of events; each bad event is refused alone and the rest applied together.
+
+    With `deps.plan_ingest_ahead` (SQLite, whose writers take turns for the whole database) the
+    batch is worked out in a read transaction first, outside the write lock, so that another
+    process's batch can be written meanwhile; under the lock the shipments are read again and, if
+    nothing they hold moved, the plan is written as it is. If something moved (another batch about
+    the same parcel, a correction, an order change), or an event turns out to be stored already,
+    the plan is dropped and the batch planned again under the lock, which is what happens always
+    without the option."""
     now = deps.clock()
+    if deps.plan_ingest_ahead:
+        with deps.read() as reader:
+            plan = _plan(deps, reader, inputs, rejected, now)
+        with deps.uow() as uow:
+            if uow.shipments.still_as_read(plan.snapshot) and _write(deps, uow, plan, now, source_id):
+                uow.commit()
+                return plan.result
     with deps.uow() as uow:
-        numbers = {_normalise_number(inp.tracking_number) for _, inp in inputs}
-        found = uow.shipments.by_tracking_numbers(numbers, for_update=True)
-        rows: list[tuple[str, ScanEvent]] = []
-        for index, inp in inputs:
-            candidates = found.get(_normalise_number(inp.tracking_number), [])
-            if inp.carrier:
-                candidates = [c for c in candidates if c[0].carrier == inp.carrier.lower()]
-            if not candidates:
-                result.rejected.append(
-                    (
-                        index,
-                        [
-                            FieldError(
-                                "tracking_number",
-                                "unknown_tracking_number",
-                                "No shipment has this tracking number (and carrier); add it to an order first.",
-                            )
-                        ],
-                    )
-                )
-                continue
-            shipment = candidates[0][0]  # the newest live shipment with the number
-            scan = _to_scan(inp, shipment.carrier, shipment.tracking_number or inp.tracking_number)
-            if isinstance(scan, FieldError):
-                result.rejected.append((index, [scan]))
-                continue
-            rows.append((shipment.id, scan))
-        result.rejected.sort(key=lambda r: r[0])
-        if not rows:
-            uow.commit()
-            return result
-
-        by_shipment: dict[str, list[ScanEvent]] = defaultdict(list)
-        for sid, e in rows:
-            by_shipment[sid].append(e)
-        unique_rows = [(sid, e) for sid, evs in by_shipment.items() for e in unique_events(evs)]
-        inserted = uow.events.insert_new(unique_rows, now, source_id)
-        result.accepted = len(inserted)
-        result.duplicates = len(rows) - len(inserted)
-        if inserted:
-            _apply_new_events(deps, uow, unique_rows, inserted, found, now)
+        # Under the lock the events go in first: what the insert skipped is what was stored before.
+        plan = _plan(deps, uow, inputs, rejected, now, insert=(now, source_id))
+        _write(deps, uow, plan, now, source_id)
         uow.commit()
-    return result
+    return plan.result
 
 
-def _apply_new_events(
+@dataclass
+class _Plan:
+    """What a batch changes, worked out from the database as it was read."""
+
+    result: IngestResult
+    snapshot: object  # the shipments as read: the plan holds while they still are
+    new_rows: list[tuple[str, ScanEvent]] = field(default_factory=list)
+    inserted: bool = False  # the new events are stored already (planned under the lock)
+    changed: list[Shipment] = field(default_factory=list)
+    history: list[StatusChange] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    estimate_changes: list[EstimateChange] = field(default_factory=list)
+    orders_touched: set[str] = field(default_factory=set)
+
+
+def _plan(
     deps: Deps,
     uow: UnitOfWork,
-    rows: Sequence[tuple[str, ScanEvent]],
-    inserted: set[tuple[str, str]],
+    inputs: Sequence[tuple[int, EventInput]],
+    rejected: Sequence[tuple[int, list[FieldError]]],
+    now: datetime,
+    *,
+    insert: tuple[datetime, int | None] | None = None,
+) -> _Plan:
+    """Resolve the numbers, leave out the events stored before, fold the rest: reads only, unless
+    `insert` (received at, source) says to store the new events at once (under the write lock)."""
+    result = IngestResult(rejected=list(rejected))
+    numbers = {_normalise_number(inp.tracking_number) for _, inp in inputs}
+    found = uow.shipments.by_tracking_numbers(numbers, for_update=insert is not None)
+    plan = _Plan(result, uow.shipments.snapshot())
+    rows: list[tuple[str, ScanEvent]] = []
+    for index, inp in inputs:
+        candidates = found.get(_normalise_number(inp.tracking_number), [])
+        if inp.carrier:
+            candidates = [c for c in candidates if c[0].carrier == inp.carrier.lower()]
+        if not candidates:
+            result.rejected.append(
+                (
+                    index,
+                    [
+                        FieldError(
+                            "tracking_number",
+                            "unknown_tracking_number",
+                            "No shipment has this tracking number (and carrier); add it to an order first.",
+                        )
+                    ],
+                )
+            )
+            continue
+        shipment = candidates[0][0]  # the newest live shipment with the number
+        scan = _to_scan(inp, shipment.carrier, shipment.tracking_number or inp.tracking_number)
+        if isinstance(scan, FieldError):
+            result.rejected.append((index, [scan]))
+            continue
+        rows.append((shipment.id, scan))
+    result.rejected.sort(key=lambda r: r[0])
+    if not rows:
+        return plan
+
+    by_shipment: dict[str, list[ScanEvent]] = defaultdict(list)
+    for sid, e in rows:
+        by_shipment[sid].append(e)
+    unique_rows = [(sid, e) for sid, evs in by_shipment.items() for e in unique_events(evs)]
+    if insert is not None:
+        inserted = uow.events.insert_new(unique_rows, *insert)
+        plan.new_rows = [(sid, e) for sid, e in unique_rows if (sid, e.content_hash) in inserted]
+        plan.inserted = True
+    else:
+        stored = uow.events.stored(unique_rows)
+        plan.new_rows = [(sid, e) for sid, e in unique_rows if (sid, e.content_hash) not in stored]
+    result.accepted = len(plan.new_rows)
+    result.duplicates = len(rows) - len(plan.new_rows)
+    if plan.new_rows:
+        _fold_new_events(deps, uow, plan, found, now)
+    return plan
+
+
+def _write(deps: Deps, uow: UnitOfWork, plan: _Plan, now: datetime, source_id: int | None) -> bool:
+    """Store what the plan worked out; False (nothing to keep) when some of its new events were
+    stored by someone else since it was planned."""
+    if not plan.new_rows:
+        return True
+    if not plan.inserted and len(uow.events.insert_new(plan.new_rows, now, source_id)) != len(plan.new_rows):
+        return False
+    uow.eta.record(plan.estimate_changes)
+    uow.shipments.save_states(plan.changed)
+    if plan.history:
+        uow.history.shipment_changes(plan.history)
+    if plan.outbox:
+        uow.outbox.add(plan.outbox, now)
+    if plan.orders_touched:
+        refresh_orders(uow, sorted(plan.orders_touched), now, deps.reporting_window, "carrier event")
+    return True
+
+
+def _fold_new_events(
+    deps: Deps,
+    uow: UnitOfWork,
+    plan: _Plan,
     found: dict[str, list[tuple[Shipment, str, str]]],
     now: datetime,
 ) -> None:
@@ -200,9 +271,8 @@ def _apply_new_events(
         for ref in refs:
             shipments[ref[0].id] = ref
     new_events: dict[str, list[ScanEvent]] = defaultdict(list)
-    for sid, e in rows:
-        if (sid, e.content_hash) in inserted:
-            new_events[sid].append(e)
+    for sid, e in plan.new_rows:
+        new_events[sid].append(e)
 
     states: dict[str, ShipmentState] = {}
     reload: list[str] = []
@@ -213,13 +283,13 @@ def _apply_new_events(
         else:
             reload.append(sid)
     if reload:
+        # All the events, folded from the start (the new ones may be stored already: derive_state
+        # drops duplicates).
         for sid, evs in uow.events.for_shipments(reload).items():
-            states[sid] = derive_state(evs)
+            states[sid] = derive_state([*evs, *new_events[sid]])
+        for sid in reload:
+            states.setdefault(sid, derive_state(new_events[sid]))
 
-    changed: list[Shipment] = []
-    history: list[StatusChange] = []
-    outbox: list[OutboxMessage] = []
-    orders_touched: set[str] = set()
     before: dict[str, tuple[object, ...]] = {}
     for sid, state in states.items():
         shipment, buyer_id, _seller_id = shipments[sid]
@@ -227,11 +297,11 @@ def _apply_new_events(
             before[sid] = estimates.estimate_inputs(deps.eta.setup, shipment)
         old_status = shipment.status
         _set_state(shipment, state)
-        changed.append(shipment)
+        plan.changed.append(shipment)
         if state.status != old_status:
             if order_class(state.status) != order_class(old_status):
-                orders_touched.add(shipment.order_id)
-            history.append(StatusChange(sid, now, old_status, state.status, "carrier event"))
+                plan.orders_touched.add(shipment.order_id)
+            plan.history.append(StatusChange(sid, now, old_status, state.status, "carrier event"))
             kind = NOTIFY_ON.get(state.status)
             if kind is not None:
                 latest = max(new_events[sid], key=lambda e: e.occurred_at_utc)
@@ -240,21 +310,16 @@ def _apply_new_events(
                     kind, shipment.order_id, shipment.carrier, shipment.tracking_number, detail
                 )
                 # Keyed by the shipment's event count at the change, so a replay or a reload notifies once.
-                outbox += messages(
+                plan.outbox += messages(
                     notice,
                     shipment.order_id,
                     [buyer_id],
                     dedupe=f"{kind}:{sid}:{state.last_key and state.last_key[2]}",
                 )
     # Estimates follow the new states before they are saved (the shipments carry them).
-    outbox += estimates.after_events(deps, uow, [shipments[sid][0] for sid in states], now, before)
-    uow.shipments.save_states(changed)
-    if history:
-        uow.history.shipment_changes(history)
-    if outbox:
-        uow.outbox.add(outbox, now)
-    if orders_touched:
-        refresh_orders(uow, sorted(orders_touched), now, deps.reporting_window, "carrier event")
+    changes, delays = estimates.after_events(deps, uow, [shipments[sid][0] for sid in states], now, before)
+    plan.estimate_changes = changes
+    plan.outbox += delays
 
 
 def _set_state(shipment: Shipment, state: ShipmentState) -> None:

@@ -138,6 +138,15 @@ class ShipmentRepository(Protocol):
 
     def by_tracking_number(self, number: str) -> Shipment | None: ...
     def save_states(self, shipments: Sequence[Shipment]) -> None: ...
+    def snapshot(self) -> object:
+        """What `by_tracking_numbers` read in this unit of work, to compare with later."""
+        ...
+
+    def still_as_read(self, snapshot: object) -> bool:
+        """Whether the same numbers still find the same shipments and orders, unchanged since the
+        snapshot was taken (in another unit of work); if so, this unit of work saves them as if it
+        had read them itself."""
+        ...
 
 
 class EventRepository(Protocol):
@@ -145,6 +154,10 @@ class EventRepository(Protocol):
         self, rows: Sequence[tuple[str, ScanEvent]], received_at: datetime, source_id: int | None
     ) -> set[tuple[str, str]]:
         """Insert (shipment id, event) rows, ignoring duplicates; returns the (shipment id, event id) inserted."""
+        ...
+
+    def stored(self, rows: Sequence[tuple[str, ScanEvent]]) -> set[tuple[str, str]]:
+        """The (shipment id, event id) of the rows stored already."""
         ...
 
     def for_shipments(self, shipment_ids: Sequence[str]) -> dict[str, list[ScanEvent]]: ...

@@ -37,6 +37,9 @@ class SqlShipments:
         # The indexed state columns as read by the hot path, so that saving can leave alone the
         # indexes whose values did not change (see _sqlite_save_states).
         self._read: dict[str, tuple[Any, ...]] = {}
+        # Every hot row read, and the numbers asked for: the snapshot that still_as_read compares.
+        self._rows_read: dict[str, tuple[Any, ...]] = {}
+        self._numbers_read: list[str] = []
 
     def add(self, s: Shipment) -> None:
         self.c.execute(
@@ -112,31 +115,55 @@ class SqlShipments:
         if not numbers:
             return out
         v = Values(self.c)
+        rows = self._hot_rows(v, numbers, for_update)
+        self._numbers_read += numbers
+        refs = []
+        for r in rows:
+            shipment = _hot_shipment(v, r)
+            self._rows_read[shipment.id] = r
+            if v.sqlite:
+                self._read[shipment.id] = (_indexed_as_read(r), r[_ROWID_AT])
+            refs.append(
+                (r[-2] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-4], r[-3])
+            )
+        refs.sort(key=lambda x: (x[0], x[1]))
+        for _, _, shipment, buyer_id, seller_id in refs:
+            out[shipment.tracking_number or ""].append((shipment, buyer_id, seller_id))
+        return out
+
+    def _hot_rows(self, v: Values, numbers: list[str], for_update: bool) -> list[tuple[Any, ...]]:
         params: tuple[Any, ...]
         if v.sqlite:
             member, params = f"IN ({', '.join('?' * len(numbers))})", tuple(numbers)
         else:  # one array parameter: a statement with hundreds of placeholders is slow for psycopg to parse
             member, params = "= ANY(%s)", (numbers,)
         # On SQLite the rowid comes too: saving by rowid skips a descent of the id index per row.
+        # The order's last change comes for still_as_read (an address change moves the estimate).
         sql = (
-            f"SELECT {_HOT_COLS}, {'s.rowid' if v.sqlite else 'NULL'}, o.buyer_id, o.seller_id, o.status "
-            f"FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number {member}"
+            f"SELECT {_HOT_COLS}, {'s.rowid' if v.sqlite else 'NULL'}, o.buyer_id, o.seller_id, o.status, "
+            f"o.updated_at FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number {member}"
         )
         if for_update and not v.sqlite:
             sql += " ORDER BY s.id FOR UPDATE OF s"
-        rows = self.c.exec_driver_sql(sql, params).all()
-        refs = []
-        for r in rows:
-            shipment = _hot_shipment(v, r)
-            if v.sqlite:
-                self._read[shipment.id] = (_indexed_as_read(r), r[-4])
-            refs.append(
-                (r[-1] in CLOSED_ORDER_STATUSES, -shipment.created_at.timestamp(), shipment, r[-3], r[-2])
-            )
-        refs.sort(key=lambda x: (x[0], x[1]))
-        for _, _, shipment, buyer_id, seller_id in refs:
-            out[shipment.tracking_number or ""].append((shipment, buyer_id, seller_id))
-        return out
+        return [tuple(r) for r in self.c.exec_driver_sql(sql, params)]
+
+    def snapshot(self) -> object:
+        return (tuple(self._numbers_read), dict(self._rows_read))
+
+    def still_as_read(self, snapshot: object) -> bool:
+        numbers, rows_read = snapshot  # type: ignore[misc]
+        if not numbers:
+            return True
+        v = Values(self.c)
+        rows = {r[0]: r for r in self._hot_rows(v, list(numbers), for_update=True)}
+        if rows != rows_read:
+            return False
+        self._numbers_read += numbers
+        self._rows_read.update(rows)
+        if v.sqlite:
+            for sid, r in rows.items():
+                self._read[sid] = (_indexed_as_read(r), r[_ROWID_AT])
+        return True
 
     def by_tracking_number(self, number: str) -> Shipment | None:
         refs = self.by_tracking_numbers([number]).get(number)
@@ -253,6 +280,7 @@ _HOT_COLUMNS = (
 )
 _HOT_COLS = ", ".join(f"s.{c}" for c in _HOT_COLUMNS)
 _STATUS_AT = _HOT_COLUMNS.index("status")
+_ROWID_AT = len(_HOT_COLUMNS)  # then the order's buyer, seller, status and last change
 _INDEXED_IN_HOT = tuple(_HOT_COLUMNS.index(c) if c != "active" else _STATUS_AT for c in _INDEXED)
 
 
@@ -410,6 +438,28 @@ class SqlEvents:
             returning=("shipment_id", "id"),
         )
         return {(r[0], r[1]) for r in inserted}
+
+    def stored(self, rows: Sequence[tuple[str, ScanEvent]]) -> set[tuple[str, str]]:
+        """Either key of the table counts: the content hash, or the carrier's own event id."""
+        if not rows:
+            return set()
+        keys = sorted({(sid, e.content_hash, e.event_id or "") for sid, e in rows})
+        found = (
+            "SELECT k.shipment_id, k.id FROM k WHERE EXISTS (SELECT 1 FROM tracking_events t "
+            "WHERE t.shipment_id = k.shipment_id AND t.id = k.id) OR (k.pid <> '' AND EXISTS ("
+            "SELECT 1 FROM tracking_events t WHERE t.shipment_id = k.shipment_id AND t.provider_event_id = k.pid))"
+        )
+        params: tuple[Any, ...]
+        if self.c.dialect.name == "sqlite":
+            sql = f"WITH k(shipment_id, id, pid) AS (VALUES {', '.join(['(?, ?, ?)'] * len(keys))}) {found}"
+            params = tuple(v for key in keys for v in key)
+        else:  # three array parameters: a short statement psycopg prepares once
+            sql = (
+                "WITH k AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[]) "
+                f"AS u(shipment_id, id, pid)) {found}"
+            )
+            params = tuple([k[i] for k in keys] for i in range(3))
+        return {(r[0], r[1]) for r in self.c.exec_driver_sql(sql, params)}
 
     def for_shipments(self, shipment_ids: Sequence[str]) -> dict[str, list[ScanEvent]]:
         q = (

@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ordertrail.adapters.db.carrier_feeds import SqlCarrierPolls, SqlInboundPayloads
 from ordertrail.adapters.db.cases import SqlCases
 from ordertrail.adapters.db.deliveries import SqlDeliveries, SqlWebhooks
+from ordertrail.adapters.db.engine import checkpoint_if_due
 from ordertrail.adapters.db.estimates import SqlEstimates
 from ordertrail.adapters.db.messaging import SqlEmailPreferences, SqlInbox, SqlOutbox
 from ordertrail.adapters.db.monitoring import SqlMonitoring
@@ -34,6 +35,8 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, readonly: bool = False) -> None:
         self._engine = engine
         self._readonly = readonly
+        # The SQLite writer checkpoints the WAL after its commits (engine.checkpoint_if_due).
+        self._checkpoints = not readonly and engine.dialect.name == "sqlite"
         self.conn: Connection
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -93,3 +96,5 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.conn.commit()
+        if self._checkpoints:
+            checkpoint_if_due(self.conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -43,7 +44,7 @@ def _echo_json(value: object) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="API processes (PostgreSQL only for more than 1).")] = 1,
+    workers: Annotated[int, typer.Option(help="API processes (one per core).")] = 1,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Don't run the in-process worker.")] = False,
 ) -> None:
     """Run the API, the pages and (unless --no-worker) the in-process worker."""
@@ -55,9 +56,7 @@ def serve(
     container = _container()
     logs.configure(container.settings.log_level)
     if workers > 1:  # each API process tunes its own collector (web/asgi.py)
-        if container.engine.dialect.name == "sqlite":
-            typer.echo("More than one API process needs PostgreSQL (ORDERTRAIL_DATABASE_URL).", err=True)
-            raise typer.Exit(2)
+        os.environ["ORDERTRAIL_API_PROCESSES"] = str(workers)  # read by each process's Settings
         uvicorn.run(
             "ordertrail.entrypoints.web.asgi:app",
             host=host,
