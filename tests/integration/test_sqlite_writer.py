@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ordertrail.adapters.db import engine as engine_module
+from ordertrail.adapters.db import checkpoints
 from ordertrail.adapters.db.engine import READER_CACHE_KIB, WRITER_CACHE_KIB
+from ordertrail.adapters.db.write_turns import WriteTurns, write_turns
 from ordertrail.bootstrap import Container
+from ordertrail.domain.errors import Busy
 from tests.conftest import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's single writer only")
@@ -78,13 +80,21 @@ def test_a_reader_is_not_held_up_by_a_writer_mid_transaction(container: Containe
         assert reader.conn.exec_driver_sql("SELECT count(*) FROM mark").scalar_one() == 1
 
 
+def _checkpoints_done() -> None:
+    for t in threading.enumerate():
+        if t.name == "wal-checkpoint":
+            t.join(timeout=10)
+
+
 def test_the_writer_empties_the_wal_once_past_its_size_even_with_reads_going_on_all_the_time(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite's own checkpoint never waits for readers, so with a read always open the WAL only grew
-    (4 GB in one benchmark). The writer's checkpoint waits for the reads in it, then truncates it."""
-    monkeypatch.setattr(engine_module, "CHECKPOINT_PAGES", 50)
-    monkeypatch.setattr(engine_module, "_checkpoint_tried", {})
+    (4 GB in one benchmark). The writer's checkpoint, in the background, waits for the reads in it
+    (a moment, else the next commit tries again), then truncates it."""
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_PAGES", 50)
+    monkeypatch.setattr(checkpoints, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(checkpoints, "_checkpointers", {})
     wal = Path(container.engine.url.database + "-wal")  # type: ignore[operator]
     with container.deps.uow() as uow:
         uow.conn.exec_driver_sql("CREATE TABLE blob (b BLOB NOT NULL)")
@@ -96,17 +106,39 @@ def test_the_writer_empties_the_wal_once_past_its_size_even_with_reads_going_on_
         with container.deps.uow() as uow:
             uow.conn.exec_driver_sql("INSERT INTO blob (b) VALUES (randomblob(300000))")
             uow.commit()
+        _checkpoints_done()
 
     sizes = []
     for _ in range(4):
-        # A read that started before the write and is still open when the write commits.
+        # A read that started before the write and is still open when the checkpoint runs.
         with container.deps.read_uow() as reader:
             reader.conn.exec_driver_sql("SELECT count(*) FROM blob").scalar_one()
-            monkeypatch.setattr(engine_module, "_checkpoint_tried", {})
             grow()
         sizes.append(wal.stat().st_size)
-        monkeypatch.setattr(engine_module, "_checkpoint_tried", {})
         grow()  # no read open now: the checkpoint due since the last write empties the WAL
         sizes.append(wal.stat().st_size)
     assert all(s > 50 * 4096 for s in sizes[0::2])  # past the mark while the reader held it
-    assert sizes[1::2] == [0] * 4  # and emptied by the next commit each time
+    assert sizes[1::2] == [0] * 4  # and emptied after the next commit each time
+
+
+def test_writers_of_two_processes_take_turns_through_the_turn_file_and_a_kept_turn_answers_busy(
+    container: Container,
+) -> None:
+    """The turn is a file lock (flock), so another open file description stands for another
+    process: while it holds the turn, a write unit of work waits its time, then says busy."""
+    path = container.engine.url.database
+    assert path is not None
+    other = WriteTurns(path, wait_seconds=0.05)
+    assert other.take()
+    turns = write_turns(container.writer)  # type: ignore[arg-type]
+    assert turns is not None
+    turns.wait_seconds = 0.2
+    with pytest.raises(Busy), container.deps.uow():
+        pass
+    other.give()
+    with container.deps.uow() as uow:  # the turn is free again: the write goes in
+        uow.conn.exec_driver_sql("CREATE TABLE turn_taken (n INTEGER)")
+        assert not other.take()  # held from BEGIN ...
+        uow.commit()
+        assert other.take()  # ... to COMMIT
+    other.give()

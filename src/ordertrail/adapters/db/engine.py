@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Insert
 from sqlalchemy.sql.schema import Table
 
+from ordertrail.adapters.db.checkpoints import CHECKPOINT_PAGES
 from ordertrail.adapters.db.pool_health import ping_when_idle
+from ordertrail.adapters.db.write_turns import take_turns
 
 # Page cache of the one SQLite writer connection (see writer_engine) and of each reader.
 WRITER_CACHE_KIB = 65536
@@ -60,45 +60,8 @@ def writer_engine(engine: Engine, wait_seconds: float = 30.0) -> Engine:
         hide_parameters=True,
     )
     _tune_sqlite(writer, WRITER_CACHE_KIB, wait_seconds, checkpoint_pages=0)
+    take_turns(writer, wait_seconds)
     return writer
-
-
-# The writer checkpoints the WAL itself once it holds this many 4 KiB pages (see checkpoint_if_due).
-CHECKPOINT_PAGES = 40000
-_CHECKPOINT_WAIT_MS = 250
-_checkpoint_tried: dict[str, float] = {}
-
-
-def checkpoint_if_due(conn: Any) -> None:
-    """After a write transaction of the SQLite writer: copy the WAL into the database and empty it
-    once it has passed CHECKPOINT_PAGES, waiting a moment for the readers still in it.
-
-    SQLite's own automatic checkpoint copies what it can but never waits, and the WAL starts over
-    only when no reader is using it at the moment a write begins. With reads going on all the time
-    (lookups, or another API process working out its next ingest batch) that moment never comes:
-    the WAL grew to 4 GB within one benchmark, every commit retried the checkpoint, and commits
-    took twice as long. TRUNCATE waits (up to _CHECKPOINT_WAIT_MS, then leaves it to a later
-    commit, at most once a second) until the readers have moved to the database file."""
-    path = conn.engine.url.database
-    if not path or path == ":memory:":
-        return
-    try:
-        size = os.stat(path + "-wal").st_size
-    except FileNotFoundError:
-        return
-    if size < CHECKPOINT_PAGES * 4096:
-        return
-    now = time.monotonic()
-    if now - _checkpoint_tried.get(path, 0.0) < 1.0:
-        return
-    _checkpoint_tried[path] = now
-    raw = conn.connection.driver_connection
-    wait_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
-    raw.execute(f"PRAGMA busy_timeout={_CHECKPOINT_WAIT_MS}")
-    try:
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={wait_ms}")
 
 
 def _tune_sqlite(

@@ -56,6 +56,23 @@ _SUBJECT_COLUMNS = (
 )
 
 
+_LANE_SELECT = (
+    "SELECT id, buyer_id, seller_id, placed_at, promised_earliest, promised_latest, shipping_service, "
+    "{address} FROM orders WHERE id {member}"
+)
+_LANES_SQLITE = _LANE_SELECT.format(
+    address=", ".join(
+        f"CAST(json_extract(shipping_address, '$.{k}') AS TEXT)"
+        for k in ("country_code", "country_area", "postal_code")
+    ),
+    member="IN ({marks})",
+)
+_LANES_PG = _LANE_SELECT.format(
+    address=", ".join(f"shipping_address->>'{k}'" for k in ("country_code", "country_area", "postal_code")),
+    member="= ANY(%s)",
+)
+
+
 def _lane(r: Any) -> OrderLane:
     return OrderLane(
         order_id=r.o_id,
@@ -94,10 +111,43 @@ class SqlEstimates:
         self.c = conn
 
     def order_lanes(self, order_ids: Sequence[str]) -> dict[str, OrderLane]:
+        """The ingest hot path: through the driver, values converted here (see adapters.db.driver)."""
         if not order_ids:
             return {}
-        q = select(*_LANE_COLUMNS).where(O.c.id.in_(sorted(set(order_ids))))
-        return {r.o_id: _lane(r) for r in self.c.execute(q)}
+        v = Values(self.c)
+        ids = sorted(set(order_ids))
+        if v.sqlite:
+            sql = _LANES_SQLITE.format(marks=", ".join("?" * len(ids)))
+            params: tuple[Any, ...] = tuple(ids)
+        else:
+            sql, params = _LANES_PG, (ids,)
+        out = {}
+        for (
+            oid,
+            buyer,
+            seller,
+            placed,
+            earliest,
+            latest,
+            service,
+            country,
+            area,
+            postal,
+        ) in self.c.exec_driver_sql(sql, params):
+            out[oid] = OrderLane(
+                order_id=oid,
+                buyer_id=buyer,
+                seller_id=seller,
+                placed_at=v.read_dt(placed),  # type: ignore[arg-type]
+                promised=(v.read_day(earliest), v.read_day(latest)),  # type: ignore[arg-type]
+                shipping_service=service,
+                destination={
+                    "country_code": country or "",
+                    "country_area": area or "",
+                    "postal_code": postal or "",
+                },
+            )
+        return out
 
     def subjects(self, shipment_ids: Sequence[str]) -> list[EstimateSubject]:
         if not shipment_ids:

@@ -10,8 +10,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ordertrail.adapters.db.carrier_feeds import SqlCarrierPolls, SqlInboundPayloads
 from ordertrail.adapters.db.cases import SqlCases
+from ordertrail.adapters.db.checkpoints import checkpoint_if_due
 from ordertrail.adapters.db.deliveries import SqlDeliveries, SqlWebhooks
-from ordertrail.adapters.db.engine import checkpoint_if_due
 from ordertrail.adapters.db.estimates import SqlEstimates
 from ordertrail.adapters.db.messaging import SqlEmailPreferences, SqlInbox, SqlOutbox
 from ordertrail.adapters.db.monitoring import SqlMonitoring
@@ -26,6 +26,7 @@ from ordertrail.adapters.db.stall_stats import SqlStallStats
 from ordertrail.adapters.db.sweep_runs import SqlSweepRuns
 from ordertrail.adapters.db.sweeps import SqlSweeps
 from ordertrail.adapters.db.tracking import SqlTracking
+from ordertrail.adapters.db.write_turns import write_turns
 from ordertrail.domain.errors import Busy
 
 _BUSY = "The database is busy with other writes; nothing was changed. Retry in a few seconds."
@@ -35,8 +36,11 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, readonly: bool = False) -> None:
         self._engine = engine
         self._readonly = readonly
-        # The SQLite writer checkpoints the WAL after its commits (engine.checkpoint_if_due).
+        # The SQLite writer checkpoints the WAL after its commits (adapters/db/checkpoints.py) and
+        # takes turns at the write lock with other processes' writers (adapters/db/write_turns.py).
         self._checkpoints = not readonly and engine.dialect.name == "sqlite"
+        self._turns = None if readonly else write_turns(engine)
+        self._has_turn = False
         self.conn: Connection
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -49,10 +53,16 @@ class SqlUnitOfWork:
             # BEGIN and ROLLBACK round trips of every read.
             self.conn = self.conn.execution_options(isolation_level="AUTOCOMMIT")
         self.conn.info["readonly"] = self._readonly
+        if self._turns is not None:
+            if not self._turns.take():  # another process's writer kept the turn for the whole wait
+                self.conn.close()
+                raise Busy(_BUSY)
+            self._has_turn = True
         try:
             self.conn.begin()
         except OperationalError as exc:
             self.conn.info.pop("readonly", None)
+            self._give_turn()
             self.conn.close()
             if "locked" in str(exc.orig):  # SQLite's file lock, held by another process all along
                 raise Busy(_BUSY) from exc
@@ -91,10 +101,17 @@ class SqlUnitOfWork:
             if self.conn.in_transaction():
                 self.conn.rollback()
         finally:
+            self._give_turn()
             self.conn.info.pop("readonly", None)
             self.conn.close()
 
     def commit(self) -> None:
         self.conn.commit()
+        self._give_turn()
         if self._checkpoints:
             checkpoint_if_due(self.conn)
+
+    def _give_turn(self) -> None:
+        if self._has_turn and self._turns is not None:
+            self._has_turn = False
+            self._turns.give()
