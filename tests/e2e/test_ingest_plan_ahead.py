@@ -90,7 +90,7 @@ def test_a_plan_whose_shipments_did_not_move_is_written_as_planned(
     sid = shipment(api, buyer, seller, clock)
     deps = planning_deps(api.container.deps, None)
     result = ingest_events(deps, [(0, event(0, what="Accepted")), (1, event(3))])
-    assert (result.accepted, result.duplicates, plans) == (2, 0, [False])
+    assert (result.accepted, result.duplicates, result.plan, plans) == (2, 0, "ahead", [False])
     row, events, _ = stored(api, sid)
     assert (row.status, row.event_count, events) == ("in_transit", 2, 2)
     assert row.estimated_latest is not None  # the estimate planned outside the lock was saved
@@ -113,7 +113,8 @@ def test_a_parcel_scanned_by_another_writer_in_between_is_planned_again_under_th
     )
     result = ingest_events(deps, [(0, event(3))])  # a hub scan between the two
     assert other[0].accepted == 2
-    assert (result.accepted, result.duplicates) == (1, 0)
+    assert (result.accepted, result.duplicates, result.plan) == (1, 0, "again")
+    assert other[0].plan == "locked"
     assert plans == [False, True, True]  # ours ahead, the other's, ours again: both under the lock
     row, events, changes = stored(api, sid)
     # The state of all three scans: the later out-for-delivery stays the status, three events.
@@ -134,7 +135,7 @@ def test_an_event_stored_by_another_writer_in_between_counts_as_a_duplicate_once
     )
     result = ingest_events(deps, [(0, same), (1, event(2))])
     assert other[0].accepted == 1
-    assert (result.accepted, result.duplicates) == (1, 1)
+    assert (result.accepted, result.duplicates, result.plan) == (1, 1, "again")
     assert plans[0] is False and plans[-1] is True  # planned ahead, then again under the lock
     row, events, _ = stored(api, sid)
     assert (row.event_count, events) == (3, 3)

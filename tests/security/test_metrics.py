@@ -33,6 +33,9 @@ def test_ingested_events_are_counted_by_outcome(api: Api, buyer: Party, seller: 
     for outcome, n in (("accepted", 1), ("duplicate", 1), ("rejected", 1)):
         name = "ordertrail_events_ingested_total"
         assert value(after, name, outcome=outcome) - value(before, name, outcome=outcome) == n
+    # One batch, planned under the write lock (one API process: nothing to plan ahead of).
+    batches = "ordertrail_ingest_batches_total"
+    assert value(after, batches, plan="locked") - value(before, batches, plan="locked") == 1
 
 
 def test_outbox_lag_is_the_age_of_the_oldest_waiting_row_at_scrape_time(

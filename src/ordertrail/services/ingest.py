@@ -82,6 +82,9 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, list[FieldError]]] = field(default_factory=list)
+    # How the batch was planned: "ahead" (outside the write lock, written as planned), "again"
+    # (planned ahead, something moved, planned again under the lock) or "locked" (under it only).
+    plan: str = "locked"
 
 
 NOTIFY_ON: dict[ShipmentStatus, str] = {
@@ -155,12 +158,14 @@ def ingest_events(
         with deps.uow() as uow:
             if uow.shipments.still_as_read(plan.snapshot) and _write(deps, uow, plan, now, source_id):
                 uow.commit()
+                plan.result.plan = "ahead"
                 return plan.result
     with deps.uow() as uow:
         # Under the lock the events go in first: what the insert skipped is what was stored before.
         plan = _plan(deps, uow, inputs, rejected, now, insert=(now, source_id))
         _write(deps, uow, plan, now, source_id)
         uow.commit()
+    plan.result.plan = "again" if deps.plan_ingest_ahead else "locked"
     return plan.result
 
 

@@ -53,6 +53,7 @@ class WebhookOutcome:
     duplicates: int = 0
     rejected: list[tuple[int, list[FieldError]]] = field(default_factory=list)
     unknown_codes: list[str] = field(default_factory=list)
+    plan: str | None = None  # IngestResult.plan, when the events were applied
 
 
 def _normalise(number: str) -> str:
@@ -140,10 +141,11 @@ def receive_webhook(
         (i, replace(EventInput.from_scan(event), carrier=carrier)) for i, event in enumerate(parsed.events)
     ]
     result = ingest_events(deps, inputs, source_id=payload_id)
-    outcome.accepted, outcome.duplicates, outcome.rejected = (
+    outcome.accepted, outcome.duplicates, outcome.rejected, outcome.plan = (
         result.accepted,
         result.duplicates,
         result.rejected,
+        result.plan,
     )
     with deps.uow() as uow:
         uow.inbound.record_outcome(payload_id, result.accepted, result.duplicates, len(result.rejected))

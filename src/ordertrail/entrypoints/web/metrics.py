@@ -34,6 +34,13 @@ REQUEST_SECONDS = Histogram(
 EVENTS_INGESTED = Counter(
     "ordertrail_events_ingested_total", "Carrier events by outcome", ["outcome"], registry=registry
 )
+INGEST_BATCHES = Counter(
+    "ordertrail_ingest_batches_total",
+    "Batches of carrier events applied, by how they were planned: ahead of the write lock and written "
+    "as planned, planned again under the lock because a parcel moved meanwhile, or under the lock only",
+    ["plan"],
+    registry=registry,
+)
 UNKNOWN_CODES = Counter(
     "ordertrail_unknown_carrier_codes_total",
     "Provider codes with no mapping (kept raw)",
@@ -98,7 +105,9 @@ FIGURES_UP = Gauge(
 )
 
 
-def count_ingest(accepted: int, duplicates: int, rejected: int) -> None:
+def count_ingest(accepted: int, duplicates: int, rejected: int, plan: str | None) -> None:
+    if plan is not None:
+        INGEST_BATCHES.labels(plan).inc()
     EVENTS_INGESTED.labels("accepted").inc(accepted)
     EVENTS_INGESTED.labels("duplicate").inc(duplicates)
     EVENTS_INGESTED.labels("rejected").inc(rejected)
