@@ -14,6 +14,7 @@ from ordertrail.adapters.carriers.registry import load_carrier_directory
 from ordertrail.adapters.db.credential_cache import credential_cache
 from ordertrail.adapters.db.engine import make_engine, writer_engine
 from ordertrail.adapters.db.uow import SqlUnitOfWork
+from ordertrail.adapters.db.write_turns import write_turns
 from ordertrail.adapters.eta_models import eta_models
 from ordertrail.adapters.evidence import FileEvidenceStore
 from ordertrail.adapters.notifiers.email import make_mailer
@@ -53,6 +54,12 @@ class Container:
         self.engine.dispose()
         if self.writer is not None and self.writer is not self.engine:
             self.writer.dispose()
+
+
+def _competing_writers(writer: Engine) -> dict[str, Callable[[], bool]]:
+    """SQLite in a file: whether other processes write is seen through the writer's turns."""
+    turns = write_turns(writer)
+    return {"writers_compete": turns.others_writing} if turns is not None else {}
 
 
 def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> Container:
@@ -100,7 +107,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
             history_days=settings.eta_history_days,
         ),
         credentials=credential_cache(engine, settings.credential_cache_seconds),
-        plan_ingest_ahead=engine.dialect.name == "sqlite" and settings.api_processes > 1,
+        **_competing_writers(writer),
     )
     if writer is not engine:  # the cache is emptied by writes to users, which go through the writer
         credential_cache(writer, settings.credential_cache_seconds)

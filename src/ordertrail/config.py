@@ -95,10 +95,6 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.5
     outbox_batch_size: int = 200
     in_process_worker: bool = True
-    # API processes serving this database (`ordertrail serve --workers N` sets it for its processes).
-    # On SQLite, with more than one, each ingest batch is worked out before the write lock is taken
-    # (services.ingest), so that one process computes while another writes.
-    api_processes: int = 1
 
     # Seconds an API process may keep serving a user it authenticated, after another process
     # changed or erased them (its own changes are seen at once); 0: ask the database every request.

@@ -45,7 +45,7 @@ def planning_deps(deps: Deps, meanwhile: Callable[[], None] | None) -> Deps:
         while pending:
             pending.pop()()
 
-    return dataclasses.replace(deps, plan_ingest_ahead=True, read_uow=read)  # type: ignore[arg-type]
+    return dataclasses.replace(deps, writers_compete=lambda: True, read_uow=read)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ instead of polling the lock; reads keep their own pool and are never held up by 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from ordertrail.adapters.db import checkpoints
+from ordertrail.adapters.db import write_turns as write_turns_module
 from ordertrail.adapters.db.engine import READER_CACHE_KIB, WRITER_CACHE_KIB
 from ordertrail.adapters.db.write_turns import WriteTurns, write_turns
 from ordertrail.bootstrap import Container
@@ -142,3 +144,30 @@ def test_writers_of_two_processes_take_turns_through_the_turn_file_and_a_kept_tu
         uow.commit()
         assert other.take()  # ... to COMMIT
     other.give()
+
+
+def test_another_process_writing_is_noticed_and_forgotten_after_a_while(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest plans ahead of the write lock only while another process writes (services.ingest);
+    this process's own writes, through its one writer connection, do not count."""
+    with container.deps.uow() as uow:
+        uow.conn.exec_driver_sql("CREATE TABLE marks (n INTEGER)")
+        uow.commit()
+
+    def write() -> None:
+        with container.deps.uow() as uow:
+            uow.conn.exec_driver_sql("INSERT INTO marks (n) VALUES (1)")
+            uow.commit()
+
+    write()
+    write()
+    assert container.deps.writers_compete() is False
+    other = sqlite3.connect(container.engine.url.database)  # type: ignore[arg-type]
+    other.execute("INSERT INTO marks (n) VALUES (2)")
+    other.commit()
+    other.close()
+    write()  # the writer's next transaction sees that someone else committed
+    assert container.deps.writers_compete() is True
+    monkeypatch.setattr(write_turns_module, "COMPETITION_SECONDS", 0.0)
+    assert container.deps.writers_compete() is False

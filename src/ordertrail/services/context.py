@@ -48,9 +48,10 @@ class Deps:
     eta: EtaModels | None = None
     # Users by API-key hash for a moment, so that authentication costs no query (None: no cache).
     credentials: CredentialCache | None = None
-    # Work each ingest batch out before taking the write lock (services.ingest): for a database
-    # whose writers take turns for all of it (SQLite), so that several API processes overlap.
-    plan_ingest_ahead: bool = False
+    # Whether another process has been writing lately to a database whose writers take turns for
+    # all of it (SQLite): then ingest works each batch out before taking the write lock
+    # (services.ingest), so that several API processes overlap.
+    writers_compete: Callable[[], bool] = lambda: False
 
     def read(self) -> UnitOfWork:
         """A unit of work for a use case that only reads."""

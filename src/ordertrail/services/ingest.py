@@ -144,15 +144,16 @@ def ingest_events(
 ) -> IngestResult:
     """Apply a batch of events; each bad event is refused alone and the rest applied together.
 
-    With `deps.plan_ingest_ahead` (SQLite, whose writers take turns for the whole database) the
-    batch is worked out in a read transaction first, outside the write lock, so that another
+    While `deps.writers_compete()` (another process writing to SQLite, whose writers take turns for
+    the whole database) the batch is worked out in a read transaction first, outside the write lock, so that another
     process's batch can be written meanwhile; under the lock the shipments are read again and, if
     nothing they hold moved, the plan is written as it is. If something moved (another batch about
     the same parcel, a correction, an order change), or an event turns out to be stored already,
     the plan is dropped and the batch planned again under the lock, which is what happens always
     without the option."""
     now = deps.clock()
-    if deps.plan_ingest_ahead:
+    ahead = deps.writers_compete()
+    if ahead:
         with deps.read() as reader:
             plan = _plan(deps, reader, inputs, rejected, now)
         with deps.uow() as uow:
@@ -165,7 +166,7 @@ def ingest_events(
         plan = _plan(deps, uow, inputs, rejected, now, insert=(now, source_id))
         _write(deps, uow, plan, now, source_id)
         uow.commit()
-    plan.result.plan = "again" if deps.plan_ingest_ahead else "locked"
+    plan.result.plan = "again" if ahead else "locked"
     return plan.result
 
 

@@ -67,6 +67,9 @@ class SqlUnitOfWork:
             if "locked" in str(exc.orig):  # SQLite's file lock, held by another process all along
                 raise Busy(_BUSY) from exc
             raise
+        if self._turns is not None:
+            driver = self.conn.connection.driver_connection
+            self._turns.note_data_version(driver.execute("PRAGMA data_version").fetchone()[0])
         c = self.conn
         self.users = SqlUsers(c)
         self.orders = SqlOrders(c)

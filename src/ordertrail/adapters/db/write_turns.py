@@ -6,6 +6,11 @@ queue for the one writer connection (engine.writer_engine) and are woken at once
 (`serve --workers 2`) the lock stood idle about 20 ms of every 84 ms ingest batch while the other
 process slept on. So the writer takes a file lock beside the database before BEGIN IMMEDIATE and
 lets it go after COMMIT: the next process's writer, looking every half millisecond, goes right in.
+
+The turns also tell whether another process has been writing lately (`others_writing`), from
+SQLite's `data_version`, which changes for a connection when another connection has committed: then
+ingest plans its batches before taking the lock (services.ingest), and otherwise it works in the
+lock on the writer's warm cache, as a single process does best.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import weakref
 from sqlalchemy import Engine
 
 _POLL_SECONDS = 0.0005
+# How long after another process's last write ingest keeps planning ahead.
+COMPETITION_SECONDS = 2.0
 
 
 class WriteTurns:
@@ -26,6 +33,8 @@ class WriteTurns:
     def __init__(self, database_path: str, wait_seconds: float) -> None:
         self.wait_seconds = wait_seconds
         self._fd = os.open(database_path + "-turn", os.O_RDWR | os.O_CREAT, 0o600)
+        self._data_version: int | None = None
+        self._others_wrote_at = float("-inf")
 
     def take(self) -> bool:
         """Wait for the turn, up to `wait_seconds`; False if it never came."""
@@ -41,6 +50,16 @@ class WriteTurns:
 
     def give(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def note_data_version(self, version: int) -> None:
+        """The writer connection's `PRAGMA data_version` at the start of a write transaction."""
+        if self._data_version is not None and version != self._data_version:
+            self._others_wrote_at = time.monotonic()
+        self._data_version = version
+
+    def others_writing(self) -> bool:
+        """Whether another process committed during the last COMPETITION_SECONDS."""
+        return time.monotonic() - self._others_wrote_at < COMPETITION_SECONDS
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", None)

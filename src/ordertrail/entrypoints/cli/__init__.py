@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
@@ -56,7 +55,6 @@ def serve(
     container = _container()
     logs.configure(container.settings.log_level)
     if workers > 1:  # each API process tunes its own collector (web/asgi.py)
-        os.environ["ORDERTRAIL_API_PROCESSES"] = str(workers)  # read by each process's Settings
         uvicorn.run(
             "ordertrail.entrypoints.web.asgi:app",
             host=host,
