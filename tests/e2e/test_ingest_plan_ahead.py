@@ -55,7 +55,7 @@ def plans(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     original = ingest._plan
 
     def counting(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs.get("insert") is not None)
+        seen.append(kwargs.get("locked", False))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(ingest, "_plan", counting)

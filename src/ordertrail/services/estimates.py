@@ -167,8 +167,9 @@ def after_events(
     """Re-estimate shipments whose events changed them in this ingest batch: sets their estimate,
     flag and next check on the `Shipment` objects, and returns the changes to record and the delay
     notices (ingest writes all three). One query for the batch's orders, whatever its size; no
-    writes, so that ingest can work a batch out before it takes the write lock. A shipment whose `estimate_inputs` are what they were `before` the batch keeps its
-    estimate when that estimate is still good today (its next check is after today)."""
+    writes, so that ingest can work a batch out before it takes the write lock. A shipment whose
+    `estimate_inputs` are what they were `before` the batch keeps its estimate when that estimate is
+    still good today (its next check is after today)."""
     if deps.eta is None or not changed:
         return [], []
     setup = deps.eta.setup

@@ -145,12 +145,12 @@ def ingest_events(
     """Apply a batch of events; each bad event is refused alone and the rest applied together.
 
     While `deps.writers_compete()` (another process writing to SQLite, whose writers take turns for
-    the whole database) the batch is worked out in a read transaction first, outside the write lock, so that another
-    process's batch can be written meanwhile; under the lock the shipments are read again and, if
-    nothing they hold moved, the plan is written as it is. If something moved (another batch about
-    the same parcel, a correction, an order change), or an event turns out to be stored already,
-    the plan is dropped and the batch planned again under the lock, which is what happens always
-    without the option."""
+    the whole database) the batch is worked out in a read transaction first, outside the write
+    lock, so that another process's batch can be written meanwhile; under the lock the shipments
+    are read again and, if nothing they hold moved, the plan is written as it is. If something moved
+    (another batch about the same parcel, a correction, an order change), or an event turns out to
+    be stored already, the plan is dropped and the batch planned again under the lock, which is how
+    a lone writer (and PostgreSQL, with its row locks) always works."""
     now = deps.clock()
     ahead = deps.writers_compete()
     if ahead:
@@ -163,7 +163,7 @@ def ingest_events(
                 return plan.result
     with deps.uow() as uow:
         # Under the lock the events go in first: what the insert skipped is what was stored before.
-        plan = _plan(deps, uow, inputs, rejected, now, insert=(now, source_id))
+        plan = _plan(deps, uow, inputs, rejected, now, store_with=source_id, locked=True)
         _write(deps, uow, plan, now, source_id)
         uow.commit()
     plan.result.plan = "again" if ahead else "locked"
@@ -192,13 +192,14 @@ def _plan(
     rejected: Sequence[tuple[int, list[FieldError]]],
     now: datetime,
     *,
-    insert: tuple[datetime, int | None] | None = None,
+    store_with: int | None = None,
+    locked: bool = False,
 ) -> _Plan:
     """Resolve the numbers, leave out the events stored before, fold the rest: reads only, unless
-    `insert` (received at, source) says to store the new events at once (under the write lock)."""
+    `locked` (under the write lock), when the new events are stored at once (with their source)."""
     result = IngestResult(rejected=list(rejected))
     numbers = {_normalise_number(inp.tracking_number) for _, inp in inputs}
-    found = uow.shipments.by_tracking_numbers(numbers, for_update=insert is not None)
+    found = uow.shipments.by_tracking_numbers(numbers, for_update=locked)
     plan = _Plan(result, uow.shipments.snapshot())
     rows: list[tuple[str, ScanEvent]] = []
     for index, inp in inputs:
@@ -233,8 +234,8 @@ def _plan(
     for sid, e in rows:
         by_shipment[sid].append(e)
     unique_rows = [(sid, e) for sid, evs in by_shipment.items() for e in unique_events(evs)]
-    if insert is not None:
-        inserted = uow.events.insert_new(unique_rows, *insert)
+    if locked:
+        inserted = uow.events.insert_new(unique_rows, now, store_with)
         plan.new_rows = [(sid, e) for sid, e in unique_rows if (sid, e.content_hash) in inserted]
         plan.inserted = True
     else:
@@ -291,10 +292,9 @@ def _fold_new_events(
     if reload:
         # All the events, folded from the start (the new ones may be stored already: derive_state
         # drops duplicates).
-        for sid, evs in uow.events.for_shipments(reload).items():
-            states[sid] = derive_state([*evs, *new_events[sid]])
+        stored = uow.events.for_shipments(reload)
         for sid in reload:
-            states.setdefault(sid, derive_state(new_events[sid]))
+            states[sid] = derive_state([*stored.get(sid, []), *new_events[sid]])
 
     before: dict[str, tuple[object, ...]] = {}
     for sid, state in states.items():

@@ -86,9 +86,9 @@ def _tune_sqlite(
         # pages), so a longer interval copies each once and syncs less often. In process, 100,000
         # shipments: 1,000 → 10,000 halved the commit; 10,000 → 40,000 gained another 11-16 %
         # (5,127-5,153 → 5,652-5,942 events/s), with no longer stall than before (the batch that
-        # runs the checkpoint: 319 ms at most, 326-343 ms at 10,000). Only writers checkpoint, so
-        # this is the writer's setting; readers inherit it harmlessly.
-        # The writer turns this off and checkpoints after its commits instead (checkpoint_if_due).
+        # runs the checkpoint: 319 ms at most, 326-343 ms at 10,000). The service's writer turns it
+        # off and checkpoints from a thread instead (adapters/db/checkpoints.py); this stays for any
+        # other connection that writes (migrations, the CLI's own engine).
         cur.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()

@@ -73,19 +73,39 @@ _LANES_PG = _LANE_SELECT.format(
 )
 
 
-def _lane(r: Any) -> OrderLane:
+def _order_lane(
+    order_id: str,
+    buyer_id: str,
+    seller_id: str,
+    placed_at: datetime,
+    promised: tuple[date, date],
+    service: str,
+    country: str | None,
+    area: str | None,
+    postal: str | None,
+) -> OrderLane:
     return OrderLane(
-        order_id=r.o_id,
-        buyer_id=r.buyer_id,
-        seller_id=r.seller_id,
-        placed_at=r.placed_at,
-        promised=(r.promised_earliest, r.promised_latest),
-        shipping_service=r.shipping_service,
-        destination={
-            "country_code": r.dest_country or "",
-            "country_area": r.dest_region or "",
-            "postal_code": r.dest_postal or "",
-        },
+        order_id=order_id,
+        buyer_id=buyer_id,
+        seller_id=seller_id,
+        placed_at=placed_at,
+        promised=promised,
+        shipping_service=service,
+        destination={"country_code": country or "", "country_area": area or "", "postal_code": postal or ""},
+    )
+
+
+def _lane(r: Any) -> OrderLane:
+    return _order_lane(
+        r.o_id,
+        r.buyer_id,
+        r.seller_id,
+        r.placed_at,
+        (r.promised_earliest, r.promised_latest),
+        r.shipping_service,
+        r.dest_country,
+        r.dest_region,
+        r.dest_postal,
     )
 
 
@@ -121,33 +141,17 @@ class SqlEstimates:
             params: tuple[Any, ...] = tuple(ids)
         else:
             sql, params = _LANES_PG, (ids,)
-        out = {}
-        for (
-            oid,
-            buyer,
-            seller,
-            placed,
-            earliest,
-            latest,
-            service,
-            country,
-            area,
-            postal,
-        ) in self.c.exec_driver_sql(sql, params):
-            out[oid] = OrderLane(
-                order_id=oid,
-                buyer_id=buyer,
-                seller_id=seller,
-                placed_at=v.read_dt(placed),  # type: ignore[arg-type]
-                promised=(v.read_day(earliest), v.read_day(latest)),  # type: ignore[arg-type]
-                shipping_service=service,
-                destination={
-                    "country_code": country or "",
-                    "country_area": area or "",
-                    "postal_code": postal or "",
-                },
+        return {
+            oid: _order_lane(
+                oid,
+                buyer,
+                seller,
+                v.read_dt(placed),
+                (v.read_day(early), v.read_day(late)),
+                *rest,  # type: ignore[arg-type]
             )
-        return out
+            for oid, buyer, seller, placed, early, late, *rest in self.c.exec_driver_sql(sql, params)
+        }
 
     def subjects(self, shipment_ids: Sequence[str]) -> list[EstimateSubject]:
         if not shipment_ids:

@@ -36,9 +36,8 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, readonly: bool = False) -> None:
         self._engine = engine
         self._readonly = readonly
-        # The SQLite writer checkpoints the WAL after its commits (adapters/db/checkpoints.py) and
-        # takes turns at the write lock with other processes' writers (adapters/db/write_turns.py).
-        self._checkpoints = not readonly and engine.dialect.name == "sqlite"
+        # The SQLite writer takes turns at the write lock with other processes' writers
+        # (adapters/db/write_turns.py) and checkpoints the WAL after its commits (checkpoints.py).
         self._turns = None if readonly else write_turns(engine)
         self._has_turn = False
         self.conn: Connection
@@ -110,8 +109,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.conn.commit()
-        self._give_turn()
-        if self._checkpoints:
+        if self._turns is not None:
+            self._give_turn()
             checkpoint_if_due(self.conn)
 
     def _give_turn(self) -> None:
