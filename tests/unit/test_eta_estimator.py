@@ -100,6 +100,38 @@ def test_a_seller_who_always_ships_late_is_promised_later() -> None:
     assert gap == 5
 
 
+def test_lanes_share_a_window_only_when_what_was_learnt_about_them_is_the_same() -> None:
+    fast, slow = lane(seller="fast", postal="20040"), lane(seller="slow", dest="MG", postal="30100")
+    records = history(fast, 200, date(2017, 10, 1), (1, 1), (2, 3))
+    records += history(slow, 200, date(2017, 10, 1), (4, 5), (8, 12), seed=2)
+    model = fit(records, date(2018, 1, 31), CALENDARS)
+    rng = random.Random(7)
+    for _ in range(300):
+        ctx = lane(
+            seller=rng.choice(["fast", "slow", "new1", "new2"]),
+            dest=rng.choice(["RJ", "MG", "BA"]),
+            postal=rng.choice(["20040", "20100", "30100", "40000"]),
+        )
+        milestone = rng.choice(
+            [Milestone.AWAITING_HANDOVER, Milestone.IN_TRANSIT, Milestone.OUT_FOR_DELIVERY]
+        )
+        since = MONDAY + timedelta(days=rng.randrange(5))
+        today = since + timedelta(days=rng.randrange(8))
+        # A model that has worked out no window before: nothing shared with other lanes.
+        alone = model.with_policy(model.policy).reestimate(ctx, milestone, since, today)
+        assert model.reestimate(ctx, milestone, since, today) == alone
+
+
+def test_estimating_ever_new_lanes_keeps_the_model_small() -> None:
+    model = default_model(CALENDARS)
+    for i in range(5000):
+        ctx = lane(seller=f"seller-{i}", postal=f"{i % 1000:03d}00")
+        model.reestimate(ctx, Milestone.IN_TRANSIT, MONDAY, MONDAY + timedelta(days=i % 3))
+    # Nothing was learnt about any of these lanes: they all share the defaults' hazards and windows.
+    assert len(model._hazards) == 1
+    assert len(model._windows) == 3
+
+
 def test_parcels_still_moving_at_the_cut_off_count_as_slow_not_as_missing() -> None:
     ctx, as_of = lane(), date(2018, 1, 31)
     delivered = history(ctx, 100, date(2017, 11, 1), (1, 1), (3, 3))

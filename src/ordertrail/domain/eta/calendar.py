@@ -128,7 +128,8 @@ class BusinessCalendar:
 
 class CalendarSource(Protocol):
     """Which calendar a lane's seller ships on and its carrier delivers on; the adapter builds them
-    from public-holiday data (adapters.calendars.HolidayCalendars)."""
+    from public-holiday data (adapters.calendars.HolidayCalendars). A calendar depends on the lane's
+    countries, regions, carrier and service only (EtaModel.reestimate reuses windows on that basis)."""
 
     def handling(self, ctx: LaneContext) -> BusinessCalendar: ...
 

@@ -36,6 +36,8 @@ from ordertrail.domain.eta.lanes import (
 from ordertrail.domain.eta.windows import DateDistribution, DeliveryWindow, Milestone, PromisePolicy
 
 _MASS_EPSILON = 1e-4
+# Windows kept for reuse: a day's lanes and milestone dates; few enough not to weigh on the collector.
+_WINDOWS_KEPT = 4096
 
 
 class EtaModel:
@@ -59,6 +61,7 @@ class EtaModel:
         self.last_mile = last_mile  # P(delivered 0, 1, 2 business days after out-for-delivery)
         self.fitted_as_of = fitted_as_of
         self._hazards: dict[tuple[str, tuple[str, ...], float], list[float]] = {}
+        self._windows: dict[tuple[object, ...], DeliveryWindow] = {}
 
     def transit_hazard(self, ctx: LaneContext) -> list[float]:
         path = ctx.transit_path()
@@ -76,7 +79,7 @@ class EtaModel:
         )
 
     def _paced(self, stage: str, model: StageModel, path: tuple[str, ...], theta: float) -> list[float]:
-        key = (stage, path, theta)
+        key = (stage, model.specific(path), theta)
         hazard = self._hazards.get(key)
         if hazard is None:
             hazard = paced(model.hazard(path), theta)
@@ -204,6 +207,39 @@ class EtaModel:
         if milestone is Milestone.DELIVERED:
             d = milestone_since
             return DeliveryWindow(d, d, d, d, "delivered")
+        # Parcels of one batch or sweep mostly share a lane's learnt statistics and their dates: the
+        # window is worked out once for them. The key holds everything the window depends on.
+        key = (
+            ctx.origin_country,
+            ctx.origin_region,
+            ctx.destination_country,
+            ctx.destination_region,
+            ctx.carrier,
+            ctx.service,
+            self.transit.specific(ctx.transit_path()),
+            self.handling.specific(ctx.handling_path()),
+            milestone,
+            milestone_since,
+            today,
+            carrier_estimate,
+        )
+        window = self._windows.get(key)
+        if window is None:
+            if len(self._windows) >= _WINDOWS_KEPT:
+                self._windows.clear()
+            window = self._windows[key] = self._reestimate(
+                ctx, milestone, milestone_since, today, carrier_estimate
+            )
+        return window
+
+    def _reestimate(
+        self,
+        ctx: LaneContext,
+        milestone: Milestone,
+        milestone_since: date,
+        today: date,
+        carrier_estimate: date | None,
+    ) -> DeliveryWindow:
         dist = self.distribution(ctx, milestone, milestone_since, today)
         checkpoint = Milestone.IN_TRANSIT if milestone is Milestone.OUT_FOR_DELIVERY else milestone
         waited = _elapsed(self._calendar_for(ctx, milestone), milestone_since, today)

@@ -206,10 +206,18 @@ class StageModel:
     def hazard(self, path: Sequence[str]) -> list[float]:
         """Hazards for a path (most specific key first; the global level is implied). The list is
         shared with the cache: read it, don't change it."""
-        chain = (*path, "*")
-        if len(chain) != len(self.params.strengths):
+        if len(path) + 1 != len(self.params.strengths):
             raise ValueError(f"path {path!r} needs {len(self.params.strengths) - 1} levels")
-        return self._chain_hazard(chain)
+        return self._chain_hazard((*self.specific(path), "*"))
+
+    def specific(self, path: Sequence[str]) -> tuple[str, ...]:
+        """The path from its first key with parcels on: the keys before it change nothing, and
+        leaving them out keeps the caches as small as what was learnt (one entry per seller and
+        postal prefix would grow with every new lane the service ever sees)."""
+        for i, key in enumerate(path):
+            if key in self._counts:
+                return tuple(path[i:])
+        return ()
 
     def _chain_hazard(self, chain: tuple[str, ...]) -> list[float]:
         # Each tail of a chain is cached too: thousands of lanes share a region pair and above.
