@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -31,6 +32,7 @@ from ordertrail.adapters.promises import ConfiguredPromises
 from ordertrail.config import Settings
 from ordertrail.services.context import Deps
 from ordertrail.services.ports_monitoring import Channel
+from ordertrail.services.write_groups import WriteGroups
 
 
 def utc_now() -> datetime:
@@ -56,10 +58,13 @@ class Container:
             self.writer.dispose()
 
 
-def _competing_writers(writer: Engine) -> dict[str, Callable[[], bool]]:
-    """SQLite in a file: whether other processes write is seen through the writer's turns."""
+def _turn_taking_writers(writer: Engine) -> dict[str, Any]:
+    """SQLite in a file: whether other processes write is seen through the writer's turns, and
+    this process's concurrent ingest batches share transactions."""
     turns = write_turns(writer)
-    return {"writers_compete": turns.others_writing} if turns is not None else {}
+    return (
+        {"writers_compete": turns.others_writing, "write_groups": WriteGroups()} if turns is not None else {}
+    )
 
 
 def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> Container:
@@ -107,7 +112,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
             history_days=settings.eta_history_days,
         ),
         credentials=credential_cache(engine, settings.credential_cache_seconds),
-        **_competing_writers(writer),
+        **_turn_taking_writers(writer),
     )
     if writer is not engine:  # the cache is emptied by writes to users, which go through the writer
         credential_cache(writer, settings.credential_cache_seconds)

@@ -36,6 +36,9 @@ def test_ingested_events_are_counted_by_outcome(api: Api, buyer: Party, seller: 
     # One batch, planned under the write lock (one API process: nothing to plan ahead of).
     batches = "ordertrail_ingest_batches_total"
     assert value(after, batches, plan="locked") - value(before, batches, plan="locked") == 1
+    # Alone in its transaction (batches arriving together in one process would share one).
+    transactions = "ordertrail_ingest_transactions_total"
+    assert value(after, transactions) - value(before, transactions) == 1
 
 
 def test_outbox_lag_is_the_age_of_the_oldest_waiting_row_at_scrape_time(

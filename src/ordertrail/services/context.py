@@ -15,6 +15,7 @@ from ordertrail.services.ports import AddressBook, Clock, EvidenceStore, Mailer,
 from ordertrail.services.ports_carriers import PolledCarrier
 from ordertrail.services.ports_credentials import CredentialCache
 from ordertrail.services.ports_eta import EtaModels
+from ordertrail.services.write_groups import WriteGroups
 
 if TYPE_CHECKING:
     from ordertrail.domain.carriers import CarrierDirectory
@@ -52,6 +53,9 @@ class Deps:
     # all of it (SQLite): then ingest works each batch out before taking the write lock
     # (services.ingest), so that several API processes overlap.
     writers_compete: Callable[[], bool] = lambda: False
+    # Where writers take turns for the whole database (SQLite), ingest batches that arrive together
+    # in this process share a transaction (services.write_groups); None: each its own.
+    write_groups: WriteGroups | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for a use case that only reads."""

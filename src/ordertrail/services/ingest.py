@@ -85,6 +85,7 @@ class IngestResult:
     # How the batch was planned: "ahead" (outside the write lock, written as planned), "again"
     # (planned ahead, something moved, planned again under the lock) or "locked" (under it only).
     plan: str = "locked"
+    shared_by: int = 1  # batches committed in the same transaction as this one (services.write_groups)
 
 
 NOTIFY_ON: dict[ShipmentStatus, str] = {
@@ -150,24 +151,64 @@ def ingest_events(
     are read again and, if nothing they hold moved, the plan is written as it is. If something moved
     (another batch about the same parcel, a correction, an order change), or an event turns out to
     be stored already, the plan is dropped and the batch planned again under the lock, which is how
-    a lone writer (and PostgreSQL, with its row locks) always works."""
+    a lone writer (and PostgreSQL, with its row locks) always works. On SQLite the batches that wait
+    for the lock together in this process are written in one transaction (services.write_groups)."""
     now = deps.clock()
-    ahead = deps.writers_compete()
-    if ahead:
+    if deps.writers_compete():
         with deps.read() as reader:
             plan = _plan(deps, reader, inputs, rejected, now)
+
+        def work(uow: UnitOfWork) -> IngestResult:
+            if not uow.shipments.still_as_read(plan.snapshot):
+                return _plan_and_write(deps, uow, inputs, rejected, now, source_id, "again")
+            stored = _insert_planned(uow, plan, now, source_id)
+            if len(stored) != len(plan.new_rows):  # some were stored by another process meanwhile
+                return _plan_and_write(deps, uow, inputs, rejected, now, source_id, "again", stored)
+            _write(deps, uow, plan, now)
+            plan.result.plan = "ahead"
+            return plan.result
+
+    else:
+
+        def work(uow: UnitOfWork) -> IngestResult:
+            return _plan_and_write(deps, uow, inputs, rejected, now, source_id, "locked")
+
+    if deps.write_groups is None:
         with deps.uow() as uow:
-            if uow.shipments.still_as_read(plan.snapshot) and _write(deps, uow, plan, now, source_id):
-                uow.commit()
-                plan.result.plan = "ahead"
-                return plan.result
-    with deps.uow() as uow:
-        # Under the lock the events go in first: what the insert skipped is what was stored before.
-        plan = _plan(deps, uow, inputs, rejected, now, store_with=source_id, locked=True)
-        _write(deps, uow, plan, now, source_id)
-        uow.commit()
-    plan.result.plan = "again" if ahead else "locked"
+            result = work(uow)
+            uow.commit()
+        return result
+    result, shared_by = deps.write_groups.run(deps.uow, work)
+    result.shared_by = shared_by
+    return result
+
+
+def _plan_and_write(
+    deps: Deps,
+    uow: UnitOfWork,
+    inputs: Sequence[tuple[int, EventInput]],
+    rejected: Sequence[tuple[int, list[FieldError]]],
+    now: datetime,
+    source_id: int | None,
+    how: str,
+    stored_by_us: frozenset[tuple[str, str]] = frozenset(),
+) -> IngestResult:
+    """Under the lock the events go in first: what the insert skipped is what was stored before
+    (apart from `stored_by_us`, stored a moment ago in this transaction from a plan made ahead)."""
+    plan = _plan(
+        deps, uow, inputs, rejected, now, store_with=source_id, locked=True, stored_by_us=stored_by_us
+    )
+    _write(deps, uow, plan, now)
+    plan.result.plan = how
     return plan.result
+
+
+def _insert_planned(
+    uow: UnitOfWork, plan: _Plan, now: datetime, source_id: int | None
+) -> frozenset[tuple[str, str]]:
+    if not plan.new_rows:
+        return frozenset()
+    return frozenset(uow.events.insert_new(plan.new_rows, now, source_id))
 
 
 @dataclass
@@ -177,7 +218,6 @@ class _Plan:
     result: IngestResult
     snapshot: object  # the shipments as read: the plan holds while they still are
     new_rows: list[tuple[str, ScanEvent]] = field(default_factory=list)
-    inserted: bool = False  # the new events are stored already (planned under the lock)
     changed: list[Shipment] = field(default_factory=list)
     history: list[StatusChange] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
@@ -194,6 +234,7 @@ def _plan(
     *,
     store_with: int | None = None,
     locked: bool = False,
+    stored_by_us: frozenset[tuple[str, str]] = frozenset(),
 ) -> _Plan:
     """Resolve the numbers, leave out the events stored before, fold the rest: reads only, unless
     `locked` (under the write lock), when the new events are stored at once (with their source)."""
@@ -235,9 +276,8 @@ def _plan(
         by_shipment[sid].append(e)
     unique_rows = [(sid, e) for sid, evs in by_shipment.items() for e in unique_events(evs)]
     if locked:
-        inserted = uow.events.insert_new(unique_rows, now, store_with)
+        inserted = uow.events.insert_new(unique_rows, now, store_with) | stored_by_us
         plan.new_rows = [(sid, e) for sid, e in unique_rows if (sid, e.content_hash) in inserted]
-        plan.inserted = True
     else:
         stored = uow.events.stored(unique_rows)
         plan.new_rows = [(sid, e) for sid, e in unique_rows if (sid, e.content_hash) not in stored]
@@ -248,13 +288,10 @@ def _plan(
     return plan
 
 
-def _write(deps: Deps, uow: UnitOfWork, plan: _Plan, now: datetime, source_id: int | None) -> bool:
-    """Store what the plan worked out; False (nothing to keep) when some of its new events were
-    stored by someone else since it was planned."""
+def _write(deps: Deps, uow: UnitOfWork, plan: _Plan, now: datetime) -> None:
+    """Store what the plan worked out, its new events stored already."""
     if not plan.new_rows:
-        return True
-    if not plan.inserted and len(uow.events.insert_new(plan.new_rows, now, source_id)) != len(plan.new_rows):
-        return False
+        return
     uow.eta.record(plan.estimate_changes)
     uow.shipments.save_states(plan.changed)
     if plan.history:
@@ -263,7 +300,6 @@ def _write(deps: Deps, uow: UnitOfWork, plan: _Plan, now: datetime, source_id: i
         uow.outbox.add(plan.outbox, now)
     if plan.orders_touched:
         refresh_orders(uow, sorted(plan.orders_touched), now, deps.reporting_window, "carrier event")
-    return True
 
 
 def _fold_new_events(

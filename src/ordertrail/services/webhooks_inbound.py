@@ -54,6 +54,7 @@ class WebhookOutcome:
     rejected: list[tuple[int, list[FieldError]]] = field(default_factory=list)
     unknown_codes: list[str] = field(default_factory=list)
     plan: str | None = None  # IngestResult.plan, when the events were applied
+    shared_by: int = 1  # IngestResult.shared_by
 
 
 def _normalise(number: str) -> str:
@@ -141,12 +142,12 @@ def receive_webhook(
         (i, replace(EventInput.from_scan(event), carrier=carrier)) for i, event in enumerate(parsed.events)
     ]
     result = ingest_events(deps, inputs, source_id=payload_id)
-    outcome.accepted, outcome.duplicates, outcome.rejected, outcome.plan = (
+    outcome.accepted, outcome.duplicates, outcome.rejected = (
         result.accepted,
         result.duplicates,
         result.rejected,
-        result.plan,
     )
+    outcome.plan, outcome.shared_by = result.plan, result.shared_by
     with deps.uow() as uow:
         uow.inbound.record_outcome(payload_id, result.accepted, result.duplicates, len(result.rejected))
         uow.commit()

@@ -90,6 +90,9 @@ def _tune_sqlite(
         # off and checkpoints from a thread instead (adapters/db/checkpoints.py); this stays for any
         # other connection that writes (migrations, the CLI's own engine).
         cur.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
+        # The log is written over from its start after a checkpoint, not cut back; a log that grew
+        # past twice the mark (a checkpoint held off by a long read) is cut back to that.
+        cur.execute(f"PRAGMA journal_size_limit={2 * CHECKPOINT_PAGES * 4096}")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 

@@ -41,6 +41,12 @@ INGEST_BATCHES = Counter(
     ["plan"],
     registry=registry,
 )
+INGEST_TRANSACTIONS = Counter(
+    "ordertrail_ingest_transactions_total",
+    "Write transactions of carrier-event batches: below the batch count when batches arriving together "
+    "in one process shared a transaction (SQLite)",
+    registry=registry,
+)
 UNKNOWN_CODES = Counter(
     "ordertrail_unknown_carrier_codes_total",
     "Provider codes with no mapping (kept raw)",
@@ -105,9 +111,10 @@ FIGURES_UP = Gauge(
 )
 
 
-def count_ingest(accepted: int, duplicates: int, rejected: int, plan: str | None) -> None:
+def count_ingest(accepted: int, duplicates: int, rejected: int, plan: str | None, shared_by: int = 1) -> None:
     if plan is not None:
         INGEST_BATCHES.labels(plan).inc()
+        INGEST_TRANSACTIONS.inc(1 / shared_by)
     EVENTS_INGESTED.labels("accepted").inc(accepted)
     EVENTS_INGESTED.labels("duplicate").inc(duplicates)
     EVENTS_INGESTED.labels("rejected").inc(rejected)

@@ -67,7 +67,7 @@ def post_carrier_events(
 ) -> dict[str, Any]:
     inputs, rejected = _validate_all(body.events)
     result = ingest_events(deps, inputs, rejected)
-    count_ingest(result.accepted, result.duplicates, len(result.rejected), result.plan)
+    count_ingest(result.accepted, result.duplicates, len(result.rejected), result.plan, result.shared_by)
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,

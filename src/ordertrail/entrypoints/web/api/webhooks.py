@@ -47,7 +47,7 @@ def inbound_webhook(provider: str, request: Request, body: RawBody, deps: DepsT)
         return problem(413, f"A webhook body may be at most {MAX_BODY_BYTES} bytes.", code="too_large")
     secret = container(request).settings.webhook_secret(adapter.name)
     outcome = webhooks_inbound.receive_webhook(deps, adapter, request.headers, body, secret)
-    count_ingest(outcome.accepted, outcome.duplicates, len(outcome.rejected), outcome.plan)
+    count_ingest(outcome.accepted, outcome.duplicates, len(outcome.rejected), outcome.plan, outcome.shared_by)
     if outcome.unknown_codes:
         UNKNOWN_CODES.labels(adapter.name).inc(len(outcome.unknown_codes))
     return {
