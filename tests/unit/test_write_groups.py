@@ -120,3 +120,16 @@ def test_a_transaction_that_cannot_start_fails_every_job_of_its_group_once() -> 
     # The next caller leads again: nothing is left waiting.
     log.fail_to_start = False
     assert groups.run(log.uow, job("b")) == ("B", 1)
+
+
+def test_a_leader_torn_out_of_its_group_leaves_nobody_waiting() -> None:
+    class Interrupt(BaseException):
+        pass
+
+    def torn(uow: Any) -> str:
+        raise Interrupt
+
+    log, groups = Log(), WriteGroups()
+    with pytest.raises(Interrupt):
+        groups.run(log.uow, torn)
+    assert groups.run(log.uow, job("after")) == ("AFTER", 1)

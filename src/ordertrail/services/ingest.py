@@ -161,7 +161,7 @@ def ingest_events(
         def work(uow: UnitOfWork) -> IngestResult:
             if not uow.shipments.still_as_read(plan.snapshot):
                 return _plan_and_write(deps, uow, inputs, rejected, now, source_id, "again")
-            stored = _insert_planned(uow, plan, now, source_id)
+            stored = frozenset(uow.events.insert_new(plan.new_rows, now, source_id))
             if len(stored) != len(plan.new_rows):  # some were stored by another process meanwhile
                 return _plan_and_write(deps, uow, inputs, rejected, now, source_id, "again", stored)
             _write(deps, uow, plan, now)
@@ -201,14 +201,6 @@ def _plan_and_write(
     _write(deps, uow, plan, now)
     plan.result.plan = how
     return plan.result
-
-
-def _insert_planned(
-    uow: UnitOfWork, plan: _Plan, now: datetime, source_id: int | None
-) -> frozenset[tuple[str, str]]:
-    if not plan.new_rows:
-        return frozenset()
-    return frozenset(uow.events.insert_new(plan.new_rows, now, source_id))
 
 
 @dataclass

@@ -72,15 +72,17 @@ class WriteGroups:
             job.wake.wait()  # woken with the outcome, or to lead the next group
             if job.done:
                 return job.outcome()
-        while not job.done:
+        try:
+            while not job.done:
+                with self._lock:
+                    group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
+                self._run_group(uow, group)
+        finally:  # even if this thread is torn out: nobody may be left waiting for a leader
             with self._lock:
-                group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
-            self._run_group(uow, group)
-        with self._lock:
-            if self._queue:
-                self._queue[0].wake.set()  # the first in line leads the next group
-            else:
-                self._leading = False
+                if self._queue:
+                    self._queue[0].wake.set()  # the first in line leads the next group
+                else:
+                    self._leading = False
         return job.outcome()
 
     def _run_group(self, uow: Callable[[], UnitOfWork], group: list[_Job[object]]) -> None:
@@ -98,6 +100,10 @@ class WriteGroups:
             for job in group:
                 self._run_alone(uow, job)
             return
+        except BaseException as exc:  # an interrupt: the group ends with it, no job waits on
+            for job in group:
+                job.finish(error=exc)
+            raise
         for job, result in zip(group, results, strict=True):
             job.finish(result, group_size=len(group))
 
