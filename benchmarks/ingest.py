@@ -1,12 +1,14 @@
 """Carrier-event ingestion through `POST /v1/carrier-events`, beside the raw insert ceiling.
 
     python -m benchmarks.ingest [--db sqlite|postgresql|both] [--shipments 100000] [--batch 500] [--clients 4]
-                                [--api-processes 2]
+                                [--api-processes 2] [--floor]
 
 Loads N shipments in bulk, measures the ceiling (the same event rows inserted into the same
 database through the driver in one process, one transaction per batch), removes them again, then
 posts the same events over HTTP in batches from several client threads to a served app and prints
-both rates and their ratio. `python -m benchmarks` runs the same measurement on the full marketplace.
+both rates and their ratio. With `--floor` (SQLite) it first measures the service's SQL floor on
+copies of the loaded database (benchmarks.floor): its own statements replayed without the service.
+`python -m benchmarks` runs the same measurement on the full marketplace.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,7 +37,9 @@ from benchmarks.fixtures import (
     served,
     tracking_number,
 )
+from benchmarks.floor import measure as floor_measure
 from ordertrail.adapters.db.driver import Values
+from ordertrail.adapters.db.engine import WRITER_CACHE_KIB
 from ordertrail.adapters.db.shipments import EVENT_COLUMNS, event_values
 from ordertrail.adapters.db.tables import outbox, tracking_events
 from ordertrail.domain.events import Location, ScanEvent
@@ -113,6 +118,8 @@ def ceiling(engine: Engine, events: list[dict[str, Any]], shipment_ids: dict[str
     try:
         cur = raw.cursor()
         explicit_begin = engine.dialect.name == "sqlite"  # the SQLite driver connection is in autocommit mode
+        if explicit_begin:  # the page cache of the service's writer, not a reader's smaller one
+            cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         start = time.perf_counter()
         for b in range(0, len(params), batch):
             if explicit_begin:
@@ -122,6 +129,8 @@ def ceiling(engine: Engine, events: list[dict[str, Any]], shipment_ids: dict[str
         elapsed = time.perf_counter() - start
         cur.close()
     finally:
+        if engine.dialect.name == "sqlite":
+            raw.detach()  # closed, not pooled with the writer's cache size
         raw.close()
     with engine.begin() as c:
         keys = sorted({(p[0], p[1]) for p in params})
@@ -184,8 +193,18 @@ def measure(
     clients: int,
     api_processes: int = 1,
     settle: Callable[[], None] = lambda: None,
+    floor: bool = False,
 ) -> dict[str, Any]:
-    """The ceiling, then the same events over HTTP; every event must be accepted and stored once."""
+    """The ceiling, then the same events over HTTP; every event must be accepted and stored once.
+    With `floor` (SQLite), the SQL floor first, on copies of the database as it is now."""
+    floor_figures: dict[str, Any] = {}
+    if floor:
+        if db.engine.dialect.name != "sqlite":
+            raise SystemExit("--floor replays through SQLite's driver: run it with --db sqlite")
+        sql, rows = _driver_rows(db.engine, events, shipment_ids)
+        batches = [events[b : b + batch] for b in range(0, len(events), batch)]
+        floor_figures = floor_measure(Path(db.engine.url.database or ""), batches, sql, rows)
+        del sql, rows
     print(
         f"  ingest: {len(events):,} events in batches of {batch}, {clients} clients, "
         f"{api_processes} API process(es); ceiling first",
@@ -211,18 +230,26 @@ def measure(
         "clients": clients,
         "batch": batch,
         "api_processes": api_processes,
+        **floor_figures,
     }
 
 
 def run(
-    kind: str, n_shipments: int, per_shipment: int, batch: int, clients: int, api_processes: int
+    kind: str,
+    n_shipments: int,
+    per_shipment: int,
+    batch: int,
+    clients: int,
+    api_processes: int,
+    floor: bool = False,
 ) -> dict[str, Any]:
     print(f"[{kind}] {n_shipments:,} shipments, {per_shipment} events each", file=sys.stderr)
     with fresh_database(kind) as db:
         key, _ = load_marketplace(db.engine, n_shipments)
         numbers = [tracking_number(i) for i in range(n_shipments)]
         ids = {tracking_number(i): f"shp_b{i:010d}" for i in range(n_shipments)}
-        return measure(db, key, event_dicts(numbers, per_shipment), ids, batch, clients, api_processes)
+        events = event_dicts(numbers, per_shipment)
+        return measure(db, key, events, ids, batch, clients, api_processes, floor=floor)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -238,6 +265,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=2,
         help="API processes (`ordertrail serve --workers`): one per core",
     )
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="SQLite: also replay the service's own statements without the service (benchmarks.floor)",
+    )
     args = p.parse_args(argv)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = {
@@ -248,6 +280,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.batch,
             args.clients,
             args.api_processes,
+            args.floor,
         )
         for k in kinds
     }
@@ -256,6 +289,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{k:>10}: {r['events_per_s']:>9,} events/s over HTTP | ceiling {r['ceiling_per_s']:>9,} rows/s "
             f"through the driver | ratio {r['ratio']:.1%}"
         )
+        if "floor_per_s" in r:
+            print(
+                f"{'in process':>10}: {r['in_process_per_s']:>9,} events/s, the service without HTTP, one thread | "
+                f"{r['python_us_per_event']} µs an event beyond its SQL\n"
+                f"{'floor':>10}: {r['floor_per_s']:>9,} events/s, the service's statements replayed alone | "
+                f"ceiling replayed {r['replayed_ceiling_per_s']:>9,} rows/s | ratio {r['floor_ratio']:.1%} | "
+                f"pages per event {r['pages_per_event']} against {r['ceiling_pages_per_event']} | "
+                f"commits {r['floor_commit_share']:.0%} of the replay"
+            )
     print(json.dumps(results))
     return results
 

@@ -1,0 +1,203 @@
+"""The SQL floor of ingestion: the service's own statements, replayed through the driver alone.
+
+    python -m benchmarks.ingest --floor          (SQLite)
+
+The ingest benchmark compares the service with the raw insert of its event rows. This splits the gap
+in two. The same batches go through `ingest_events` in process on a copy of the loaded database,
+and every statement the writer connection sends is recorded with its parameters, and where each
+transaction ends. The record is then replayed on a second copy through the driver, in one process,
+one transaction per batch, with nothing of the service around it; the ceiling's inserts are replayed
+the same way on a third copy. The replay's rate is what the service would reach if its Python (HTTP,
+validation, the merge, the estimator) cost nothing: what is left between it and the ceiling can only
+be closed by writing less. Each transaction's WAL frames (the pages it dirtied) are counted too, and
+the replayed database must end as the service left its own copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from benchmarks.fixtures import progress
+from ordertrail.adapters.db.checkpoints import log_frames
+
+# A recorded statement: (sql, parameters, executemany); COMMIT ends a batch's transaction.
+Statement = tuple[str, Any, bool]
+COMMIT: Statement = ("COMMIT", None, False)
+
+# The service writer's connection settings (adapters.db.engine), with SQLite's own checkpoint at the
+# service's mark instead of its background thread, as the ceiling's connection has.
+PRAGMAS = (
+    "journal_mode=WAL",
+    "foreign_keys=ON",
+    "synchronous=NORMAL",
+    "cache_size=-65536",
+    "wal_autocheckpoint=40000",
+    "temp_store=MEMORY",
+)
+
+
+@dataclass
+class Replay:
+    seconds: float
+    commit_seconds: float  # of which in COMMIT: writing the WAL frames (and the checkpoints)
+    frames: list[int]  # WAL frames written by each transaction, in order
+    state: tuple[Any, ...]  # what the database holds afterwards (see fingerprint)
+
+    def rate(self, rows: int) -> float:
+        return rows / self.seconds
+
+
+@dataclass
+class Recording:
+    statements: list[Statement]
+    seconds: float  # the service's own time for the batches, validation included, in process
+    state: tuple[Any, ...]
+
+
+def record(db_path: Path, batches: Sequence[list[dict[str, Any]]]) -> Recording:
+    """Run the batches through the service in process against `db_path`, one thread: the writer's
+    statements, the service's time and the database's fingerprint afterwards."""
+    from ordertrail.bootstrap import build
+    from ordertrail.config import Settings
+    from ordertrail.entrypoints.web.api.carrier_events import _validate_all
+    from ordertrail.services.ingest import ingest_events
+
+    settings = Settings(database_url=f"sqlite:///{db_path}", data_dir=db_path.parent)
+    container = build(settings)
+    statements: list[Statement] = []
+
+    def keep(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
+        statements.append((sql, params, many))
+
+    writer = container.writer or container.engine
+    event.listen(writer, "before_cursor_execute", keep)
+    seconds = 0.0
+    try:
+        for done, body in enumerate(batches, 1):
+            start = time.perf_counter()
+            inputs, rejected = _validate_all(body)
+            result = ingest_events(container.deps, inputs, rejected)
+            seconds += time.perf_counter() - start
+            if result.accepted != len(body) or result.shared_by != 1:
+                raise SystemExit(f"floor: batch {done} not applied alone and whole: {result}")
+            statements.append(COMMIT)
+            progress("floor: recording the service's statements", done, len(batches))
+    finally:
+        event.remove(writer, "before_cursor_execute", keep)
+        container.close()
+    return Recording(statements, seconds, fingerprint(db_path))
+
+
+def replay(db_path: Path, statements: Sequence[Statement], label: str = "floor: replaying") -> Replay:
+    """Time the statements through the driver on `db_path`, one transaction per batch."""
+    con = sqlite3.connect(db_path, isolation_level=None)
+    for pragma in PRAGMAS:
+        con.execute(f"PRAGMA {pragma}")
+    cur = con.cursor()
+    frames: list[int] = []
+    total = sum(1 for s in statements if s[0] == "COMMIT")
+    elapsed = committing = 0.0
+    start = time.perf_counter()
+    for sql, params, many in statements:
+        if sql == "COMMIT":
+            before = log_frames(str(db_path))
+            began = time.perf_counter()
+            cur.execute("COMMIT")
+            committing += time.perf_counter() - began
+            after = log_frames(str(db_path))
+            frames.append(after - before if after >= before else after)  # the log restarted
+            elapsed += time.perf_counter() - start
+            progress(label, len(frames), total)  # untimed
+            start = time.perf_counter()
+        elif many:
+            cur.executemany(sql, params)
+        else:
+            cur.execute(sql, params or ())
+            if cur.description is not None:
+                cur.fetchall()
+    con.close()
+    return Replay(elapsed, committing, frames, fingerprint(db_path))
+
+
+def fingerprint(db_path: Path) -> tuple[Any, ...]:
+    """What ingest changes, summed: events, shipment states, orders' statuses, histories, notices."""
+    con = sqlite3.connect(db_path)
+    try:
+        queries = (
+            "SELECT count(*), sum(length(id)) FROM tracking_events",
+            "SELECT status, count(*), sum(event_count), count(first_scan_at), count(estimated_latest)"
+            " FROM shipments GROUP BY status ORDER BY status",
+            "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status",
+            "SELECT count(*) FROM shipment_status_history",
+            "SELECT count(*) FROM order_status_history",
+            "SELECT count(*) FROM eta_history",
+            "SELECT count(*) FROM outbox",
+        )
+        return tuple(tuple(map(tuple, con.execute(q).fetchall())) for q in queries)
+    finally:
+        con.close()
+
+
+def ceiling_statements(sql: str, rows: Sequence[tuple[Any, ...]], batch: int) -> list[Statement]:
+    """The ceiling's inserts as a record: one executemany and its commit per batch."""
+    out: list[Statement] = []
+    for b in range(0, len(rows), batch):
+        out += [("BEGIN", None, False), (sql, rows[b : b + batch], True), COMMIT]
+    return out
+
+
+def measure(
+    db_path: Path, batches: Sequence[list[dict[str, Any]]], ceiling_sql: str, ceiling_rows: Sequence[Any]
+) -> dict[str, Any]:
+    """Record on one copy of `db_path`, replay the record and the ceiling on two more; the copies go."""
+    events = sum(len(b) for b in batches)
+    work = db_path.parent / "floor"
+    work.mkdir(exist_ok=True)
+    try:
+        copies = [work / f"{name}.db" for name in ("recorded", "replayed", "ceiling")]
+        for copy in copies:
+            copy_database(db_path, copy)
+        recording = record(copies[0], batches)
+        service = replay(copies[1], recording.statements)
+        if service.state != recording.state:
+            raise SystemExit("floor: the replayed database differs from the one the service wrote")
+        del recording.statements
+        ceiling = replay(
+            copies[2], ceiling_statements(ceiling_sql, ceiling_rows, len(batches[0])), "floor: ceiling"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    half = len(service.frames) // 2
+    return {
+        "in_process_per_s": round(events / recording.seconds),
+        # What the service spends on an event beyond its statements: Python, in process.
+        "python_us_per_event": round(1e6 * (recording.seconds - service.seconds) / events),
+        "floor_per_s": round(service.rate(events)),
+        "replayed_ceiling_per_s": round(ceiling.rate(len(ceiling_rows))),
+        "floor_ratio": round(service.rate(events) / ceiling.rate(len(ceiling_rows)), 3),
+        "pages_per_event": round(sum(service.frames) / events, 2),
+        "ceiling_pages_per_event": round(sum(ceiling.frames) / len(ceiling_rows), 2),
+        # The default feed sends every parcel's first scan, then every parcel's next one.
+        "first_half_median_pages": statistics.median(service.frames[:half]) if half else None,
+        "second_half_median_pages": statistics.median(service.frames[half:]) if half else None,
+        "floor_commit_share": round(service.commit_seconds / service.seconds, 3),
+    }
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy whatever the source's WAL holds (SQLite's backup API)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
