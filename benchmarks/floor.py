@@ -10,7 +10,9 @@ one transaction per batch, with nothing of the service around it; the ceiling's 
 the same way on a third copy. The replay's rate is what the service would reach if its Python (HTTP,
 validation, the merge, the estimator) cost nothing: what is left between it and the ceiling can only
 be closed by writing less. Each transaction's WAL frames (the pages it dirtied) are counted too, and
-the replayed database must end as the service left its own copy.
+the replayed database must end as the service left its own copy. The record is replayed once more
+on a copy without the indexes a scan moves besides the events' own keys (the sweeps' watches, the
+histories' keys): no new layout of those could do better than that.
 """
 
 from __future__ import annotations
@@ -158,21 +160,24 @@ def ceiling_statements(sql: str, rows: Sequence[tuple[Any, ...]], batch: int) ->
 def measure(
     db_path: Path, batches: Sequence[list[dict[str, Any]]], ceiling_sql: str, ceiling_rows: Sequence[Any]
 ) -> dict[str, Any]:
-    """Record on one copy of `db_path`, replay the record and the ceiling on two more; the copies go."""
+    """Record on one copy of `db_path`, replay the record (with and without the secondary indexes
+    beside the events' own) and the ceiling on more copies; the copies go."""
     events = sum(len(b) for b in batches)
     work = db_path.parent / "floor"
     work.mkdir(exist_ok=True)
     try:
-        copies = [work / f"{name}.db" for name in ("recorded", "replayed", "ceiling")]
+        copies = [work / f"{name}.db" for name in ("recorded", "replayed", "unindexed", "ceiling")]
         for copy in copies:
             copy_database(db_path, copy)
         recording = record(copies[0], batches)
         service = replay(copies[1], recording.statements)
         if service.state != recording.state:
             raise SystemExit("floor: the replayed database differs from the one the service wrote")
+        drop_indexes(copies[2], WATCHES_AND_HISTORIES)
+        unindexed = replay(copies[2], recording.statements, "floor: without watches and histories' indexes")
         del recording.statements
         ceiling = replay(
-            copies[2], ceiling_statements(ceiling_sql, ceiling_rows, len(batches[0])), "floor: ceiling"
+            copies[3], ceiling_statements(ceiling_sql, ceiling_rows, len(batches[0])), "floor: ceiling"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -190,7 +195,34 @@ def measure(
         "first_half_median_pages": statistics.median(service.frames[:half]) if half else None,
         "second_half_median_pages": statistics.median(service.frames[half:]) if half else None,
         "floor_commit_share": round(service.commit_seconds / service.seconds, 3),
+        # The most any new layout of the sweeps' watches and the histories could give the floor.
+        "unindexed_floor_per_s": round(unindexed.rate(events)),
+        "unindexed_floor_ratio": round(unindexed.rate(events) / ceiling.rate(len(ceiling_rows)), 3),
+        "unindexed_pages_per_event": round(sum(unindexed.frames) / events, 2),
     }
+
+
+# The indexes a carrier scan moves besides the events' own keys and the rows themselves: the sweeps'
+# watches on shipments and the per-parcel and per-order keys of the three histories.
+WATCHES_AND_HISTORIES = (
+    "ix_shipments_watch_first_scan",
+    "ix_shipments_watch_stalled",
+    "ix_shipments_watch_estimate",
+    "ix_shipments_estimate_due",
+    "ix_shipment_status_history_shipment",
+    "ix_order_status_history_order",
+    "ix_eta_history_order",
+)
+
+
+def drop_indexes(db_path: Path, names: Sequence[str]) -> None:
+    con = sqlite3.connect(db_path)
+    try:
+        for name in names:
+            con.execute(f"DROP INDEX {name}")
+        con.commit()
+    finally:
+        con.close()
 
 
 def copy_database(source: Path, target: Path) -> None:

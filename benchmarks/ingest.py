@@ -296,7 +296,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{'floor':>10}: {r['floor_per_s']:>9,} events/s, the service's statements replayed alone | "
                 f"ceiling replayed {r['replayed_ceiling_per_s']:>9,} rows/s | ratio {r['floor_ratio']:.1%} | "
                 f"pages per event {r['pages_per_event']} against {r['ceiling_pages_per_event']} | "
-                f"commits {r['floor_commit_share']:.0%} of the replay"
+                f"commits {r['floor_commit_share']:.0%} of the replay\n"
+                f"{'':>10}  {r['unindexed_floor_per_s']:>9,} events/s without the sweeps' watches and the "
+                f"histories' indexes | ratio {r['unindexed_floor_ratio']:.1%} | "
+                f"pages per event {r['unindexed_pages_per_event']}"
             )
     print(json.dumps(results))
     return results

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 from benchmarks.fixtures import fresh_database, load_marketplace, tracking_number
-from benchmarks.floor import COMMIT, copy_database, fingerprint, record, replay
+from benchmarks.floor import (
+    COMMIT,
+    WATCHES_AND_HISTORIES,
+    copy_database,
+    drop_indexes,
+    fingerprint,
+    record,
+    replay,
+)
 from benchmarks.ingest import event_dicts
 
 pytestmark = pytest.mark.slow
@@ -41,6 +49,21 @@ def test_the_replay_ends_where_the_service_did(loaded: Path, tmp_path: Path) -> 
     assert len(result.frames) == recording.statements.count(COMMIT) == 4
     assert all(frames > 0 for frames in result.frames)
     assert 0 < result.commit_seconds < result.seconds
+
+
+def test_without_the_watches_and_histories_keys_the_same_rows_are_written(
+    loaded: Path, tmp_path: Path
+) -> None:
+    recorded, unindexed = tmp_path / "recorded.db", tmp_path / "unindexed.db"
+    copy_database(loaded, recorded)
+    copy_database(loaded, unindexed)
+    drop_indexes(unindexed, WATCHES_AND_HISTORIES)
+    recording = record(recorded, _batches())
+
+    result = replay(unindexed, recording.statements)
+
+    assert result.state == recording.state
+    assert sum(result.frames) > 0
 
 
 def test_a_record_missing_a_write_ends_elsewhere(loaded: Path, tmp_path: Path) -> None:
