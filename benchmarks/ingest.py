@@ -268,9 +268,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--floor",
         action="store_true",
-        help="SQLite: also replay the service's own statements without the service (benchmarks.floor)",
+        help="also replay the service's own statements without the service, on SQLite (benchmarks.floor)",
     )
     args = p.parse_args(argv)
+    if args.floor and args.db == "postgresql":
+        p.error("--floor replays through SQLite's driver: use --db sqlite or both")
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = {
         k: run(
@@ -280,7 +282,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.batch,
             args.clients,
             args.api_processes,
-            args.floor,
+            args.floor and k == "sqlite",
         )
         for k in kinds
     }
