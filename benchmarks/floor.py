@@ -184,7 +184,8 @@ def measure(
     half = len(service.frames) // 2
     return {
         "in_process_per_s": round(events / recording.seconds),
-        # What the service spends on an event beyond its statements: Python, in process.
+        # What the service spends on an event in process beyond its statements: its Python, and
+        # its writer's waits for the background WAL checkpoint (the replay checkpoints in commits).
         "python_us_per_event": round(1e6 * (recording.seconds - service.seconds) / events),
         "floor_per_s": round(service.rate(events)),
         "replayed_ceiling_per_s": round(ceiling.rate(len(ceiling_rows))),
