@@ -29,7 +29,14 @@ from typing import Any
 from sqlalchemy import event
 
 from benchmarks.fixtures import progress
-from ordertrail.adapters.db.checkpoints import log_frames
+from ordertrail.adapters.db.checkpoints import CHECKPOINT_PAGES, log_frames
+from ordertrail.adapters.db.engine import WRITER_CACHE_KIB
+from ordertrail.bootstrap import build
+from ordertrail.config import Settings
+
+# The route's own validation, so that the recorded batches are what the route would hand on.
+from ordertrail.entrypoints.web.api.carrier_events import _validate_all
+from ordertrail.services.ingest import ingest_events
 
 # A recorded statement: (sql, parameters, executemany); COMMIT ends a batch's transaction.
 Statement = tuple[str, Any, bool]
@@ -41,8 +48,8 @@ PRAGMAS = (
     "journal_mode=WAL",
     "foreign_keys=ON",
     "synchronous=NORMAL",
-    "cache_size=-65536",
-    "wal_autocheckpoint=40000",
+    f"cache_size=-{WRITER_CACHE_KIB}",
+    f"wal_autocheckpoint={CHECKPOINT_PAGES}",
     "temp_store=MEMORY",
 )
 
@@ -68,11 +75,6 @@ class Recording:
 def record(db_path: Path, batches: Sequence[list[dict[str, Any]]]) -> Recording:
     """Run the batches through the service in process against `db_path`, one thread: the writer's
     statements, the service's time and the database's fingerprint afterwards."""
-    from ordertrail.bootstrap import build
-    from ordertrail.config import Settings
-    from ordertrail.entrypoints.web.api.carrier_events import _validate_all
-    from ordertrail.services.ingest import ingest_events
-
     settings = Settings(database_url=f"sqlite:///{db_path}", data_dir=db_path.parent)
     container = build(settings)
     statements: list[Statement] = []

@@ -115,9 +115,9 @@ def ceiling(engine: Engine, events: list[dict[str, Any]], shipment_ids: dict[str
     """Rows/s of the same event rows written through the driver, one transaction per batch, then removed."""
     sql, params = _driver_rows(engine, events, shipment_ids)
     raw = engine.raw_connection()
+    explicit_begin = engine.dialect.name == "sqlite"  # the SQLite driver connection is in autocommit mode
     try:
         cur = raw.cursor()
-        explicit_begin = engine.dialect.name == "sqlite"  # the SQLite driver connection is in autocommit mode
         if explicit_begin:  # the page cache of the service's writer, not a reader's smaller one
             cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         start = time.perf_counter()
@@ -129,7 +129,7 @@ def ceiling(engine: Engine, events: list[dict[str, Any]], shipment_ids: dict[str
         elapsed = time.perf_counter() - start
         cur.close()
     finally:
-        if engine.dialect.name == "sqlite":
+        if explicit_begin:
             raw.detach()  # closed, not pooled with the writer's cache size
         raw.close()
     with engine.begin() as c:
