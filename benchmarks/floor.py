@@ -17,10 +17,12 @@ histories' keys): no new layout of those could do better than that.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +62,7 @@ class Replay:
     commit_seconds: float  # of which in COMMIT: writing the WAL frames (and the checkpoints)
     frames: list[int]  # WAL frames written by each transaction, in order
     state: tuple[Any, ...]  # what the database holds afterwards (see fingerprint)
+    by_kind: dict[str, float]  # seconds per kind of statement ("UPDATE shipments", "COMMIT"...)
 
     def rate(self, rows: int) -> float:
         return rows / self.seconds
@@ -110,26 +113,42 @@ def replay(db_path: Path, statements: Sequence[Statement], label: str = "floor: 
     frames: list[int] = []
     total = sum(1 for s in statements if s[0] == "COMMIT")
     elapsed = committing = 0.0
+    by_kind: dict[str, float] = defaultdict(float)
     start = time.perf_counter()
     for sql, params, many in statements:
+        began = time.perf_counter()
         if sql == "COMMIT":
             before = log_frames(str(db_path))
             began = time.perf_counter()
             cur.execute("COMMIT")
-            committing += time.perf_counter() - began
+            took = time.perf_counter() - began
+            committing += took
+            by_kind["COMMIT"] += took
             after = log_frames(str(db_path))
             frames.append(after - before if after >= before else after)  # the log restarted
             elapsed += time.perf_counter() - start
             progress(label, len(frames), total)  # untimed
             start = time.perf_counter()
-        elif many:
+            continue
+        if many:
             cur.executemany(sql, params)
         else:
             cur.execute(sql, params or ())
             if cur.description is not None:
                 cur.fetchall()
+        by_kind[statement_kind(sql)] += time.perf_counter() - began
     con.close()
-    return Replay(elapsed, committing, frames, fingerprint(db_path))
+    return Replay(elapsed, committing, frames, fingerprint(db_path), dict(by_kind))
+
+
+_TABLE = re.compile(r"\b(?:INTO|UPDATE|FROM)\s+(\w+)", re.IGNORECASE)
+
+
+def statement_kind(sql: str) -> str:
+    """What a statement does to which table: "INSERT tracking_events", "SELECT shipments"..."""
+    verb = sql.split(None, 1)[0].upper()
+    table = _TABLE.search(sql)
+    return f"{verb} {table.group(1)}" if table else verb
 
 
 def fingerprint(db_path: Path) -> tuple[Any, ...]:
@@ -162,24 +181,37 @@ def ceiling_statements(sql: str, rows: Sequence[tuple[Any, ...]], batch: int) ->
 def measure(
     db_path: Path, batches: Sequence[list[dict[str, Any]]], ceiling_sql: str, ceiling_rows: Sequence[Any]
 ) -> dict[str, Any]:
-    """Record on one copy of `db_path`, replay the record (with and without the secondary indexes
-    beside the events' own) and the ceiling on more copies; the copies go."""
+    """Record on one copy of `db_path`, replay the record (as it is, without the secondary indexes
+    beside the events' own, and without each group of them) and the ceiling on more copies; the
+    copies go."""
     events = sum(len(b) for b in batches)
     work = db_path.parent / "floor"
     work.mkdir(exist_ok=True)
     try:
-        copies = [work / f"{name}.db" for name in ("recorded", "replayed", "unindexed", "ceiling")]
-        for copy in copies:
+        recorded = work / "recorded.db"
+        copy_database(db_path, recorded)
+        recording = record(recorded, batches)
+        copies = iter(range(1, 1_000))
+
+        def replay_without(indexes: Sequence[str], label: str) -> Replay:
+            """The record replayed on a fresh copy without these indexes."""
+            copy = work / f"replay-{next(copies)}.db"
             copy_database(db_path, copy)
-        recording = record(copies[0], batches)
-        service = replay(copies[1], recording.statements)
+            drop_indexes(copy, indexes)
+            return replay(copy, recording.statements, label)
+
+        service = replay_without((), "floor: replaying")
         if service.state != recording.state:
             raise SystemExit("floor: the replayed database differs from the one the service wrote")
-        drop_indexes(copies[2], WATCHES_AND_HISTORIES)
-        unindexed = replay(copies[2], recording.statements, "floor: without watches and histories' indexes")
+        unindexed = replay_without(WATCHES_AND_HISTORIES, "floor: without watches and histories' indexes")
+        without = {
+            group: replay_without(names, f"floor: without {group}") for group, names in INDEX_GROUPS.items()
+        }
         del recording.statements
+        copy = work / "ceiling.db"
+        copy_database(db_path, copy)
         ceiling = replay(
-            copies[3], ceiling_statements(ceiling_sql, ceiling_rows, len(batches[0])), "floor: ceiling"
+            copy, ceiling_statements(ceiling_sql, ceiling_rows, len(batches[0])), "floor: ceiling"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -202,20 +234,30 @@ def measure(
         "unindexed_floor_per_s": round(unindexed.rate(events)),
         "unindexed_floor_ratio": round(unindexed.rate(events) / ceiling.rate(len(ceiling_rows)), 3),
         "unindexed_pages_per_event": round(sum(unindexed.frames) / events, 2),
+        # What each group of them costs alone: the floor's gain without it.
+        "floor_gain_without": {
+            group: round(r.rate(events) / service.rate(events) - 1, 3) for group, r in without.items()
+        },
+        # Where the floor goes, the largest first: shares of the replay's time by kind of statement.
+        "floor_shares": {
+            kind: round(seconds / service.seconds, 3)
+            for kind, seconds in sorted(service.by_kind.items(), key=lambda kv: -kv[1])
+        },
     }
 
 
-# The indexes a carrier scan moves besides the events' own keys and the rows themselves: the sweeps'
-# watches on shipments and the per-parcel and per-order keys of the three histories.
-WATCHES_AND_HISTORIES = (
-    "ix_shipments_watch_first_scan",
-    "ix_shipments_watch_stalled",
-    "ix_shipments_watch_estimate",
-    "ix_shipments_estimate_due",
-    "ix_shipment_status_history_shipment",
-    "ix_order_status_history_order",
-    "ix_eta_history_order",
-)
+# The indexes a carrier scan moves besides the events' own keys and the rows themselves, by what they
+# serve: each group is replayed without on its own copy, and all of them together on another.
+INDEX_GROUPS: dict[str, tuple[str, ...]] = {
+    "the estimate's watches": ("ix_shipments_watch_estimate", "ix_shipments_estimate_due"),
+    "the first-scan and stall watches": ("ix_shipments_watch_first_scan", "ix_shipments_watch_stalled"),
+    "the histories' keys": (
+        "ix_shipment_status_history_shipment",
+        "ix_order_status_history_order",
+        "ix_eta_history_order",
+    ),
+}
+WATCHES_AND_HISTORIES = tuple(name for names in INDEX_GROUPS.values() for name in names)
 
 
 def drop_indexes(db_path: Path, names: Sequence[str]) -> None:

@@ -301,7 +301,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"commits {r['floor_commit_share']:.0%} of the replay\n"
                 f"{'':>10}  {r['unindexed_floor_per_s']:>9,} events/s without the sweeps' watches and the "
                 f"histories' indexes | ratio {r['unindexed_floor_ratio']:.1%} | "
-                f"pages per event {r['unindexed_pages_per_event']}"
+                f"pages per event {r['unindexed_pages_per_event']}\n"
+                f"{'':>10}  the floor gains "
+                + ", ".join(f"{gain:+.0%} without {group}" for group, gain in r["floor_gain_without"].items())
+                + "\n"
+                f"{'':>10}  where the floor goes: "
+                + ", ".join(
+                    f"{kind} {share:.0%}" for kind, share in r["floor_shares"].items() if share >= 0.01
+                )
             )
     print(json.dumps(results))
     return results

@@ -8,14 +8,19 @@ import pytest
 from benchmarks.fixtures import fresh_database, load_marketplace, tracking_number
 from benchmarks.floor import (
     COMMIT,
+    INDEX_GROUPS,
     WATCHES_AND_HISTORIES,
     copy_database,
     drop_indexes,
     fingerprint,
+    measure,
     record,
     replay,
+    statement_kind,
 )
-from benchmarks.ingest import event_dicts
+from benchmarks.ingest import _driver_rows, event_dicts
+
+from ordertrail.adapters.db.engine import make_engine
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +81,50 @@ def test_a_record_missing_a_write_ends_elsewhere(loaded: Path, tmp_path: Path) -
     assert len(without) < len(recording.statements)
 
     assert replay(replayed, without).state != recording.state
+
+
+def test_the_replay_says_which_statements_it_spent_its_time_in(loaded: Path, tmp_path: Path) -> None:
+    recorded, replayed = tmp_path / "recorded.db", tmp_path / "replayed.db"
+    copy_database(loaded, recorded)
+    copy_database(loaded, replayed)
+    recording = record(recorded, _batches())
+
+    result = replay(replayed, recording.statements)
+
+    assert {"COMMIT", "INSERT tracking_events", "UPDATE shipments", "SELECT shipments"} <= set(result.by_kind)
+    assert result.by_kind["COMMIT"] == pytest.approx(result.commit_seconds)
+    assert sum(result.by_kind.values()) <= result.seconds
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [
+        ("INSERT OR IGNORE INTO tracking_events (shipment_id, id) VALUES (?, ?)", "INSERT tracking_events"),
+        ("UPDATE shipments SET status = ? WHERE rowid = ?", "UPDATE shipments"),
+        ("SELECT s.id, o.buyer_id FROM shipments s JOIN orders o ON o.id = s.order_id", "SELECT shipments"),
+        ("BEGIN IMMEDIATE", "BEGIN"),
+    ],
+)
+def test_statements_are_told_apart_by_what_they_do_to_which_table(sql: str, kind: str) -> None:
+    assert statement_kind(sql) == kind
+
+
+def test_the_floor_is_measured_without_each_group_of_indexes(loaded: Path, tmp_path: Path) -> None:
+    """The figures `--floor` prints: every group of indexes replayed without, shares by statement."""
+    db_path = tmp_path / "bench.db"
+    copy_database(loaded, db_path)
+    batches = _batches()
+    events = [e for b in batches for e in b]
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        sql, rows = _driver_rows(engine, events, {tracking_number(i): f"shp_b{i:010d}" for i in range(120)})
+    finally:
+        engine.dispose()
+
+    figures = measure(db_path, batches, sql, rows)
+
+    assert set(figures["floor_gain_without"]) == set(INDEX_GROUPS)
+    assert sorted(WATCHES_AND_HISTORIES) == sorted(n for names in INDEX_GROUPS.values() for n in names)
+    assert figures["floor_shares"]["COMMIT"] == figures["floor_commit_share"]
+    assert sum(figures["floor_shares"].values()) <= 1.0
+    assert not (db_path.parent / "floor").exists()  # the copies went
