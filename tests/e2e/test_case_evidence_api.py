@@ -108,9 +108,12 @@ def test_evidence_is_404_for_outsiders_and_needs_a_multipart_file_part(
 ) -> None:
     case = a_case(api, buyer, seller, clock)
     meta = upload(api, buyer, case["id"], "p.png", PNG, "image/png").json()
-    for outsider in (api.user("buyer", "Stranger"), api.user("seller", "Rival"), api.user("carrier", "Feed")):
+    for outsider in (api.user("buyer", "Stranger"), api.user("seller", "Rival")):
         assert upload(api, outsider, case["id"], "p.png", PNG, "image/png").status_code == 404
         assert api.client.get(meta["url"], headers=outsider.auth).status_code == 404
+    carrier = api.user("carrier", "Feed")  # not a role cases are for: 403, whoever's case it is
+    assert upload(api, carrier, case["id"], "p.png", PNG, "image/png").status_code == 403
+    assert api.client.get(meta["url"], headers=carrier.auth).status_code == 403
     assert (
         api.client.get(f"/v1/cases/{case['id']}/attachments/att_nope", headers=buyer.auth).status_code == 404
     )

@@ -425,3 +425,21 @@ def test_payloads_past_the_retention_period_are_purged_and_their_events_stay(
     listed = api.client.get(f"/v1/shipments/{shipment['id']}/raw-payloads", headers=support.auth).json()
     assert listed["items"] == []
     assert len(timeline(api, order["id"], buyer)["events"]) == len(golden(sample)["events"])
+
+
+def test_a_nul_character_in_a_providers_text_is_dropped_and_the_events_stored(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    """PostgreSQL cannot store NUL: refusing the payload would make the provider resend it for days."""
+    sample, provider = "shippo_track_updated_docs_example.json", "shippo"
+    assert WEBHOOK_SAMPLES[sample] == provider
+    order, _ = ship_sample(api, buyer, seller, sample)
+    payload = json.loads(webhook_body(sample))
+    payload["data"]["tracking_history"][0]["status_details"] = "Delivered\u0000 to the mailbox"
+    body = json.dumps(payload).encode()
+    assert b"\\u0000" in body
+    r = post(api.client, provider, body, signed(provider, body, clock.now))
+    assert r.status_code == 202, r.text
+    assert r.json()["accepted"] >= 1 and r.json()["rejected"] == []
+    descriptions = [e["description"] for e in timeline(api, order["id"], buyer)["events"]]
+    assert "Delivered to the mailbox" in descriptions

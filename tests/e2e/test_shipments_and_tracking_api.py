@@ -39,6 +39,9 @@ def test_the_seller_adds_tracking_and_the_buyer_is_told_with_a_tracking_link(
     assert shipment["carrier"] == "ups" and shipment["tracking_number"] == UPS
     assert shipment["tracking_url"] and UPS in shipment["tracking_url"]
     assert shipment["status"] == "pending"
+    # "201 Shipment (as in Tracking)": every field of the tracking view's shipment, events included.
+    tracked = api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()["shipments"][0]
+    assert set(tracked) <= set(shipment) and shipment["events"] == tracked["events"] == []
     assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "shipped"
     api.run_worker()
     shipped = [n for n in api.inbox(buyer) if n["type"] == "order_shipped"]
@@ -56,6 +59,31 @@ def test_a_number_failing_its_check_digit_is_refused_on_the_tracking_number_fiel
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "tracking_number"
     assert count(api, shipments) == 0
+
+
+def test_a_number_written_with_spaces_is_judged_by_its_letters_and_digits(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """FedEx's 34-digit test number, spaced as in its spec, is 69 characters long as written."""
+    spaced = " " + " ".join("1001901781990001000300617767839437") + " "
+    assert len(spaced) > 64
+    order = api.order(buyer, seller)
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": spaced, "carrier": "fedex"},
+        headers=seller.auth,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["tracking_number"] == "1001901781990001000300617767839437"
+    too_long = "A" * 65
+    other = api.order(buyer, seller)
+    r = api.client.post(
+        f"/v1/orders/{other['id']}/shipments",
+        json={"tracking_number": too_long, "carrier": "ups", "tracked_by": "aftership"},
+        headers=seller.auth,
+    )
+    assert r.status_code == 422
+    assert (r.json()["errors"][0]["field"], r.json()["errors"][0]["code"]) == ("tracking_number", "too_long")
 
 
 def test_an_undetectable_number_is_refused_on_the_carrier_field(
@@ -190,6 +218,20 @@ def test_a_corrected_tracking_number_renotifies_the_buyer_and_is_locked_after_de
     assert r.status_code == 409
 
 
+def test_someone_elses_shipment_answers_exactly_as_a_missing_one(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    order = api.order(buyer, seller)
+    s = api.ship(order["id"], seller, UPS)
+    rival = api.user("seller", "Rival")
+    body = {"tracking_number": UPS2}
+    theirs = api.client.put(f"/v1/shipments/{s['id']}/tracking-number", json=body, headers=rival.auth)
+    missing = api.client.put("/v1/shipments/shp_doesnotexist0/tracking-number", json=body, headers=rival.auth)
+    assert theirs.status_code == missing.status_code == 404
+    assert order["id"] not in theirs.text
+    assert theirs.json()["detail"] == missing.json()["detail"].replace("shp_doesnotexist0", s["id"])
+
+
 def test_carrier_events_build_a_timeline_newest_first_with_local_times_and_places(
     api: Api, buyer: Party, seller: Party
 ) -> None:
@@ -281,6 +323,55 @@ def test_a_bad_event_is_refused_alone_and_the_rest_applied(api: Api, buyer: Part
     assert rejected[3]["field"] == "status"
     assert (rejected[4]["field"], rejected[4]["code"]) == ("code", "unknown_code")
     assert (rejected[5]["field"], rejected[5]["code"]) == ("status", "required")
+
+
+def test_an_event_dated_outside_the_scan_years_is_refused_alone_and_the_parcel_still_reads(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """Year 1 once broke the stored sort key (every later read of the parcel failed), and a time near
+    the end of year 9999 overflowed on its way to UTC and failed the whole batch."""
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    result = api.events(
+        [
+            ev(UPS, "2026-11-27T18:00:00-05:00"),
+            ev(UPS, "0001-01-01T00:00:00Z"),
+            ev(UPS, "9999-12-31T23:59:59-14:00"),
+            ev(UPS, "1969-12-31T23:00:00Z"),
+            {**ev(UPS, "2026-11-28T10:00:00Z"), "estimated_delivery": "0001-01-02"},
+        ]
+    )
+    assert result["accepted"] == 1
+    assert [(r["index"], r["errors"][0]["field"], r["errors"][0]["code"]) for r in result["rejected"]] == [
+        (1, "occurred_at", "out_of_range"),
+        (2, "occurred_at", "out_of_range"),
+        (3, "occurred_at", "out_of_range"),
+        (4, "estimated_delivery", "out_of_range"),
+    ]
+    assert api.client.get(f"/v1/track/{UPS}").status_code == 200
+    assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).status_code == 200
+    assert (
+        len(
+            api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()["shipments"][0][
+                "events"
+            ]
+        )
+        == 1
+    )
+
+
+def test_an_event_whose_text_holds_a_nul_character_is_refused_alone(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    result = api.events(
+        [ev(UPS, "2026-11-27T18:00:00Z", description="Arrived\u0000"), ev(UPS, "2026-11-27T19:00:00Z")]
+    )
+    assert result["accepted"] == 1
+    assert [(r["index"], r["errors"][0]["field"], r["errors"][0]["code"]) for r in result["rejected"]] == [
+        (0, "description", "invalid_character")
+    ]
 
 
 def test_batches_over_1000_events_or_without_events_are_refused_whole(api: Api) -> None:
@@ -412,6 +503,42 @@ def test_tracking_is_404_for_strangers_and_public_tracking_shows_no_personal_dat
     assert public["status"] == "delivered" and public["events"][0]["location"]["city"] == "Mountain View"
     assert public["proof_of_delivery"] == {"type": "signature"}
     assert api.client.get("/v1/track/1Z0000000000000000").status_code == 404
+
+
+def test_names_streets_phones_and_emails_in_carrier_text_are_hidden_from_public_tracking(
+    api: Api, seller: Party
+) -> None:
+    buyer = api.user("buyer", "Ana Souza", "ana.souza@example.com")
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    api.events(
+        [
+            ev(
+                UPS,
+                "2026-11-28T09:00:00-05:00",
+                "out_for_delivery",
+                description="Call +1 650 253 0000 if away",
+            ),
+            ev(
+                UPS,
+                "2026-11-28T14:00:00-05:00",
+                "delivered",
+                description="Delivered to 1600 AMPHITHEATRE PKWY, signed by A SOUZA; ana.souza@example.com told",
+            ),
+        ]
+    )
+    public = api.client.get(f"/v1/track/{UPS}")
+    page = api.client.get(f"/track/{UPS}")
+    for text in (public.text, page.text):
+        for secret in ("650 253 0000", "AMPHITHEATRE", "SOUZA", "ana.souza@example.com"):
+            assert secret.lower() not in text.lower(), secret
+    assert [e["description"] for e in public.json()["events"]] == [
+        "Delivered to [hidden], signed by [hidden]; [hidden] told",
+        "Call [hidden] if away",
+    ]
+    # The parties to the order still read what the carrier wrote.
+    mine = api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()
+    assert "signed by A SOUZA" in mine["shipments"][0]["events"][0]["description"]
 
 
 def test_the_carriers_list_names_slugs_and_url_templates(api: Api) -> None:

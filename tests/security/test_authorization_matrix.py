@@ -122,7 +122,6 @@ def expected(rule: Rule, caller: Role | None, own: bool) -> str:
         Reach.ANY: "ok",
         Reach.OWN: "ok" if own else "404",
         Reach.PARTY: "403" if own else "404",
-        Reach.HIDDEN: "404",
         Reach.DENY: "403",
     }[reach]
 

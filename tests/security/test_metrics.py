@@ -44,7 +44,8 @@ def test_ingested_events_are_counted_by_outcome(api: Api, buyer: Party, seller: 
 def test_outbox_lag_is_the_age_of_the_oldest_waiting_row_at_scrape_time(
     api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
-    api.order(buyer, seller)  # its confirmation waits in the outbox
+    order = api.order(buyer, seller)  # its confirmation is in the inbox at once
+    api.ship(order["id"], seller, "SIM0300000002", carrier="simulated")  # "order shipped" waits in the outbox
     clock.advance(seconds=90)
     waiting = scrape(api)
     assert value(waiting, "ordertrail_outbox_pending") >= 1

@@ -97,6 +97,9 @@ def _problem(field: str, code: str, message: str, candidates: tuple[str, ...] = 
     return Resolution(problem=ResolutionProblem(field, code, message, candidates))
 
 
+# What a shipment can store, after spaces are taken out: carriers' numbers are at most 34 characters.
+MAX_NUMBER_LENGTH = 64
+TOO_LONG = f"A tracking number has at most {MAX_NUMBER_LENGTH} letters and digits."
 UNDETECTABLE_CARRIER = "undetectable_carrier"
 AMBIGUOUS_CARRIER = "ambiguous_carrier"
 
@@ -155,6 +158,8 @@ class CarrierDirectory:
         destination_country: str | None = None,
         seller_carriers: frozenset[str] = frozenset(),
     ) -> Resolution:
+        if len(normalise(number)) > MAX_NUMBER_LENGTH:
+            return _problem("tracking_number", "too_long", TOO_LONG)
         if carrier is not None and carrier.strip():
             result = self.validate(carrier, number)
             if isinstance(result, NumberMatch):
@@ -176,6 +181,8 @@ class CarrierDirectory:
             return _problem(
                 "carrier", "required", "Say which carrier shipped it when an aggregator tracks the number."
             )
+        if len(normalise(number)) > MAX_NUMBER_LENGTH:
+            return _problem("tracking_number", "too_long", TOO_LONG)
         checked = self.resolve(number, carrier=carrier)
         if checked.match is not None or (checked.problem and checked.problem.field == "carrier"):
             return checked

@@ -17,6 +17,15 @@ from ordertrail.domain.statuses import SCANNED, ShipmentStatus
 
 S = ShipmentStatus
 
+# A scan or a carrier's date outside these years is a broken clock or payload; refusing it also keeps
+# every time derived from it in range (near year 1 or 9999, moving a time to UTC overflows, and the
+# stored sort keys assume four-digit years).
+MIN_YEAR, MAX_YEAR = 1970, 2199
+
+
+def in_range(moment: date) -> bool:
+    return MIN_YEAR <= moment.year <= MAX_YEAR
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -73,6 +82,8 @@ class ScanEvent:
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
+        if not in_range(self.occurred_at):
+            raise ValueError(f"occurred_at must be in the years {MIN_YEAR}-{MAX_YEAR}")
         utc = self.occurred_at.astimezone(UTC)
         object.__setattr__(self, "occurred_at_utc", utc)
         object.__setattr__(

@@ -17,6 +17,8 @@ from ordertrail.domain import notices
 from ordertrail.domain.carrier_codes import status_for_code
 from ordertrail.domain.errors import FieldError
 from ordertrail.domain.events import (
+    MAX_YEAR,
+    MIN_YEAR,
     Location,
     OffsetSource,
     ProofOfDelivery,
@@ -24,6 +26,7 @@ from ordertrail.domain.events import (
     ShipmentState,
     derive_state,
     fold,
+    in_range,
     unique_events,
 )
 from ordertrail.domain.shipments import Shipment
@@ -102,6 +105,16 @@ NOTIFY_ON: dict[ShipmentStatus, str] = {
 
 def _to_scan(inp: EventInput, carrier: str | None, tracking_number: str) -> ScanEvent | FieldError:
     """The stored event, under the shipment's own spelling of the number (built once: hot path)."""
+    if not in_range(inp.occurred_at):
+        return FieldError(
+            "occurred_at",
+            "out_of_range",
+            f"A scan must be dated in the years {MIN_YEAR}-{MAX_YEAR}; check the carrier's clock.",
+        )
+    if inp.estimated_delivery is not None and not in_range(inp.estimated_delivery):
+        return FieldError(
+            "estimated_delivery", "out_of_range", f"Give a date in the years {MIN_YEAR}-{MAX_YEAR}."
+        )
     status, substatus = inp.status, inp.substatus
     if status is None:
         if not inp.code:

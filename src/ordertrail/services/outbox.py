@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ordertrail.domain.ids import new_id
@@ -20,7 +21,7 @@ from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
 from ordertrail.services.deliveries import deliver
-from ordertrail.services.ports import ClaimedMessage, Page
+from ordertrail.services.ports import ClaimedMessage, Page, UnitOfWork
 from ordertrail.services.ports_monitoring import EMAIL, WEBHOOK, Channel, NewDelivery, Subscription
 
 log = logging.getLogger(__name__)
@@ -114,43 +115,55 @@ def _fan_out(
 
 def dispatch(deps: Deps, limit: int = 200) -> DispatchReport:
     """Fan out one batch of due outbox rows; a row that cannot be fanned out is retried with backoff."""
-    report = DispatchReport()
-    policy = deps.delivery_policy
     now = deps.clock()
     with deps.uow() as uow:
-        claimed = uow.outbox.claim_locked(now, limit)
-        report.claimed = len(claimed)
-        if not claimed:
-            return report
-        users = uow.users.many({m.recipient_id for m in claimed if m.recipient_id})
-        sellers = uow.webhooks.sellers_of({m.order_id for m in claimed if m.order_id})
-        subs = uow.webhooks.enabled_for(set(sellers.values()))
-        inbox_rows: list[dict[str, Any]] = []
-        queued: list[NewDelivery] = []
-        done: list[int] = []
-        for message in claimed:
-            try:
-                row, deliveries = _fan_out(message, users.get(message.recipient_id or ""), subs, sellers)
-            except Exception as exc:  # a malformed row must not hold up the rest of the batch
-                log.warning("outbox %s (%s) could not be fanned out: %r", message.id, message.type, exc)
-                final = message.attempts + 1 >= policy.outbox_max_attempts
-                uow.outbox.retry(
-                    message.id,
-                    f"{type(exc).__name__}: {exc}",
-                    now + backoff(message.attempts + 1, policy.retry_base_seconds),
-                    final,
-                )
-                report.failed += final
-                report.retried += not final
-                continue
-            if row is not None:
-                inbox_rows.append(row)
-            queued += deliveries
-            done.append(message.id)
-        uow.inbox.deliver(inbox_rows)
-        uow.deliveries.add(queued, now)
-        uow.outbox.done(done, now)
-        uow.commit()
+        report = _fan_out_claimed(deps, uow, uow.outbox.claim_locked(now, limit), now)
+        if report.claimed:
+            uow.commit()
+    return report
+
+
+def fan_out_order_now(deps: Deps, uow: UnitOfWork, order_id: str, now: datetime) -> DispatchReport:
+    """The order's due notices fanned out in the caller's transaction, which has just written them:
+    when it commits, the recipients' inboxes already hold them (and their e-mails are queued)."""
+    return _fan_out_claimed(deps, uow, uow.outbox.claim_locked(now, 50, order_id=order_id), now)
+
+
+def _fan_out_claimed(
+    deps: Deps, uow: UnitOfWork, claimed: Sequence[ClaimedMessage], now: datetime
+) -> DispatchReport:
+    report = DispatchReport(claimed=len(claimed))
+    if not claimed:
+        return report
+    policy = deps.delivery_policy
+    users = uow.users.many({m.recipient_id for m in claimed if m.recipient_id})
+    sellers = uow.webhooks.sellers_of({m.order_id for m in claimed if m.order_id})
+    subs = uow.webhooks.enabled_for(set(sellers.values()))
+    inbox_rows: list[dict[str, Any]] = []
+    queued: list[NewDelivery] = []
+    done: list[int] = []
+    for message in claimed:
+        try:
+            row, deliveries = _fan_out(message, users.get(message.recipient_id or ""), subs, sellers)
+        except Exception as exc:  # a malformed row must not hold up the rest of the batch
+            log.warning("outbox %s (%s) could not be fanned out: %r", message.id, message.type, exc)
+            final = message.attempts + 1 >= policy.outbox_max_attempts
+            uow.outbox.retry(
+                message.id,
+                f"{type(exc).__name__}: {exc}",
+                now + backoff(message.attempts + 1, policy.retry_base_seconds),
+                final,
+            )
+            report.failed += final
+            report.retried += not final
+            continue
+        if row is not None:
+            inbox_rows.append(row)
+        queued += deliveries
+        done.append(message.id)
+    uow.inbox.deliver(inbox_rows)
+    uow.deliveries.add(queued, now)
+    uow.outbox.done(done, now)
     report.dispatched = len(done)
     return report
 

@@ -174,8 +174,9 @@ class OutboxRepository(Protocol):
         """Queue messages; one whose dedupe key was used before is dropped. Returns how many were queued."""
         ...
 
-    def claim_locked(self, now: datetime, limit: int) -> list[ClaimedMessage]:
-        """Due rows, locked until this transaction ends (SKIP LOCKED: other workers take others)."""
+    def claim_locked(self, now: datetime, limit: int, order_id: str | None = None) -> list[ClaimedMessage]:
+        """Due rows (of one order, if given), locked until this transaction ends (SKIP LOCKED: other
+        workers take others)."""
         ...
 
     def done(self, ids: Sequence[int], at: datetime) -> None: ...

@@ -140,7 +140,10 @@ def change_tracking_number(
         shipment = uow.shipments.get(shipment_id, for_update=True)
         if shipment is None:
             raise NotFound(f"No shipment {shipment_id}.")
-        order = get_order(uow, actor, shipment.order_id)
+        try:
+            order = get_order(uow, actor, shipment.order_id)
+        except NotFound:  # someone else's shipment answers as a missing one, without its order's id
+            raise NotFound(f"No shipment {shipment_id}.") from None
         if actor.id != order.seller_id and actor.role is not Role.ADMIN:
             if actor.id == order.buyer_id or actor.role is Role.SUPPORT:
                 raise Forbidden("Only the seller corrects tracking numbers.")

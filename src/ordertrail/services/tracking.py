@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ordertrail.domain.errors import NotFound
+from ordertrail.domain.redaction import personal_terms, redact
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
 
@@ -27,8 +28,16 @@ def public_tracking(deps: Deps, tracking_number: str) -> dict[str, Any]:
     with deps.read() as uow:
         shipment = uow.shipments.by_tracking_number(number)
         view = uow.tracking.order_tracking(shipment.order_id) if shipment else None
-    if shipment is None or view is None:
+        order = uow.orders.get(shipment.order_id) if shipment else None
+        buyer = uow.users.get(order.buyer_id) if order else None
+    if shipment is None or view is None or order is None:
         raise NotFound(f"No shipment with tracking number {tracking_number}.")
+    address = order.shipping_address
+    # Carriers write names, streets and phones into their descriptions too ("signed by A SOUZA").
+    terms = personal_terms(
+        [address.get("name"), buyer.name if buyer else None],
+        [address.get("street_address"), address.get("phone"), buyer.email if buyer else None],
+    )
     (public,) = [s for s in view["shipments"] if s["id"] == shipment.id]
     public = dict(public, tracking_url=deps.tracking_url(public["carrier"], public["tracking_number"]))
     pod = public.get("proof_of_delivery")
@@ -37,6 +46,7 @@ def public_tracking(deps: Deps, tracking_number: str) -> dict[str, Any]:
     public["events"] = [
         {
             **e,
+            "description": redact(e["description"], terms),
             "location": {k: (e["location"] or {}).get(k) for k in PUBLIC_LOCATION_FIELDS}
             if e.get("location")
             else None,

@@ -165,7 +165,7 @@ class SqlOutbox:
                 }
         return out
 
-    def claim_locked(self, now: datetime, limit: int) -> list[ClaimedMessage]:
+    def claim_locked(self, now: datetime, limit: int, order_id: str | None = None) -> list[ClaimedMessage]:
         due = (
             select(
                 outbox.c.id,
@@ -180,6 +180,8 @@ class SqlOutbox:
             .order_by(outbox.c.available_at, outbox.c.id)
             .limit(limit)
         )
+        if order_id is not None:
+            due = due.where(outbox.c.order_id == order_id)
         if self.c.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         return [

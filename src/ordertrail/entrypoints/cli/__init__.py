@@ -42,7 +42,7 @@ def _echo_json(value: object) -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="API processes (one per core).")] = 1,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Don't run the in-process worker.")] = False,
 ) -> None:
@@ -176,8 +176,8 @@ def demo(
         bool, typer.Option("--serve", help="Then serve, with parcels moving live.")
     ] = False,
     host: str = "127.0.0.1",
-    port: int = 8000,
-    seconds_per_hop: Annotated[float, typer.Option(help="Simulated time between scans.")] = 20.0,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    seconds_per_hop: Annotated[float, typer.Option(help="Simulated time between scans.", min=0.1)] = 20.0,
 ) -> None:
     """Populate a demo (sellers, buyers, orders, parcels moving through simulated scans)."""
     from ordertrail.entrypoints.cli.demo import run_demo
@@ -193,7 +193,27 @@ app.add_typer(_edd.app, name="edd")
 
 
 def main() -> None:
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except (ArgumentError, DBAPIError) as exc:  # a bad URL, or a database that does not answer
+        typer.echo(f"ordertrail: the database is not usable: {_first_line(exc)}", err=True)
+        typer.echo(
+            "Check ORDERTRAIL_DATABASE_URL (sqlite:///path or postgresql+psycopg://user@host/db) "
+            "and that its server is running.",
+            err=True,
+        )
+        sys.exit(1)
+    except ValidationError as exc:  # a setting that does not parse
+        typer.echo(f"ordertrail: a setting is not valid:\n{exc}", err=True)
+        sys.exit(1)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own reason, without SQLAlchemy's background links and the statement."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

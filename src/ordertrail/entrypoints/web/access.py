@@ -38,7 +38,6 @@ class Reach(StrEnum):
     ANY = "any"  # 2xx either way (or there is no resource)
     OWN = "own"  # 2xx on its own; someone else's answers 404, as a missing one does
     PARTY = "party"  # sees its own (403: not for its side) but not others' (404)
-    HIDDEN = "hidden"  # never sees such resources: 404 either way
     DENY = "deny"  # refused for its role, before any resource is looked up: 403 either way
 
 
@@ -52,7 +51,7 @@ class Rule:
         return self.allow.get(role, Reach.DENY)
 
 
-ANY, OWN, PARTY, HIDDEN = Reach.ANY, Reach.OWN, Reach.PARTY, Reach.HIDDEN
+ANY, OWN, PARTY = Reach.ANY, Reach.OWN, Reach.PARTY
 
 PUBLIC = Rule(Gate.PUBLIC)
 
@@ -73,9 +72,9 @@ def session(**allow: Reach) -> Rule:
 
 EVERYONE = key(buyer=ANY, seller=ANY, support=ANY, admin=ANY, carrier=ANY)
 PEOPLE = key(buyer=ANY, seller=ANY, support=ANY, admin=ANY)
-PARTIES_AND_STAFF = key(buyer=OWN, seller=OWN, support=ANY, admin=ANY, carrier=HIDDEN)
-SELLER_ACTS = key(seller=OWN, admin=ANY, buyer=PARTY, carrier=HIDDEN)
-CASE_PARTIES = key(buyer=OWN, seller=OWN, support=ANY, admin=ANY, carrier=HIDDEN)
+PARTIES_AND_STAFF = key(buyer=OWN, seller=OWN, support=ANY, admin=ANY)
+SELLER_ACTS = key(seller=OWN, admin=ANY, buyer=PARTY)
+CASE_PARTIES = key(buyer=OWN, seller=OWN, support=ANY, admin=ANY)
 SUBSCRIPTION = key(seller=OWN, admin=ANY)
 PAGE_PEOPLE = session(buyer=ANY, seller=ANY, support=ANY, admin=ANY)
 
@@ -96,10 +95,8 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
         ("POST", "/v1/orders"): key(buyer=ANY, admin=ANY),
         ("GET", "/v1/orders"): PEOPLE,
         ("GET", "/v1/orders/{order_id}"): PARTIES_AND_STAFF,
-        ("PUT", "/v1/orders/{order_id}/shipping-address"): key(
-            buyer=OWN, admin=ANY, seller=PARTY, carrier=HIDDEN
-        ),
-        ("POST", "/v1/orders/{order_id}/cancel"): PARTIES_AND_STAFF,
+        ("PUT", "/v1/orders/{order_id}/shipping-address"): key(buyer=OWN, seller=PARTY),
+        ("POST", "/v1/orders/{order_id}/cancel"): key(buyer=OWN, seller=OWN),
         ("POST", "/v1/orders/{order_id}/shipments"): SELLER_ACTS,
         ("PUT", "/v1/shipments/{shipment_id}/tracking-number"): SELLER_ACTS,
         ("GET", "/v1/orders/{order_id}/tracking"): PARTIES_AND_STAFF,
@@ -126,19 +123,17 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
         ("POST", "/v1/webhook-subscriptions/{subscription_id}/test"): SUBSCRIPTION,
         ("GET", "/v1/webhook-subscriptions/{subscription_id}/deliveries"): SUBSCRIPTION,
         # Cases: a party sees its own case (others' answer 404); the domain says which side may act
-        ("POST", "/v1/orders/{order_id}/cases"): key(buyer=OWN, seller=PARTY, carrier=HIDDEN),
+        ("POST", "/v1/orders/{order_id}/cases"): key(buyer=OWN, seller=PARTY),
         ("GET", "/v1/cases"): PEOPLE,
         ("GET", "/v1/cases/{case_id}"): CASE_PARTIES,
         ("POST", "/v1/cases/{case_id}/messages"): CASE_PARTIES,
         ("POST", "/v1/cases/{case_id}/attachments"): CASE_PARTIES,
         ("GET", "/v1/cases/{case_id}/attachments/{attachment_id}"): CASE_PARTIES,
-        ("POST", "/v1/cases/{case_id}/responses"): key(seller=OWN, buyer=PARTY, carrier=HIDDEN),
-        ("POST", "/v1/cases/{case_id}/accept-offer"): key(buyer=OWN, seller=PARTY, carrier=HIDDEN),
-        ("POST", "/v1/cases/{case_id}/escalate"): key(buyer=OWN, seller=OWN, carrier=HIDDEN),
-        ("POST", "/v1/cases/{case_id}/decision"): key(
-            support=ANY, admin=ANY, buyer=PARTY, seller=PARTY, carrier=HIDDEN
-        ),
-        ("POST", "/v1/cases/{case_id}/withdraw"): key(buyer=OWN, seller=PARTY, carrier=HIDDEN),
+        ("POST", "/v1/cases/{case_id}/responses"): key(seller=OWN, buyer=PARTY),
+        ("POST", "/v1/cases/{case_id}/accept-offer"): key(buyer=OWN, seller=PARTY),
+        ("POST", "/v1/cases/{case_id}/escalate"): key(buyer=OWN, seller=OWN),
+        ("POST", "/v1/cases/{case_id}/decision"): key(support=ANY, admin=ANY, buyer=PARTY, seller=PARTY),
+        ("POST", "/v1/cases/{case_id}/withdraw"): key(buyer=OWN, seller=PARTY),
         ("GET", "/v1/sellers/{seller_id}/performance"): key(seller=OWN, support=ANY, admin=ANY),
         # Web pages
         ("GET", "/"): PUBLIC,
@@ -153,8 +148,8 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
         ("GET", "/orders"): PAGE_PEOPLE,
         ("GET", "/orders/{order_id}"): session(buyer=OWN, seller=OWN, support=ANY, admin=ANY),
         ("GET", "/orders/{order_id}/events"): session(buyer=OWN, seller=OWN, support=ANY, admin=ANY),
-        ("GET", "/orders/{order_id}/address"): session(buyer=OWN, admin=ANY, seller=PARTY),
-        ("POST", "/orders/{order_id}/address"): session(buyer=OWN, admin=ANY, seller=PARTY),
+        ("GET", "/orders/{order_id}/address"): session(buyer=OWN, seller=PARTY),
+        ("POST", "/orders/{order_id}/address"): session(buyer=OWN, seller=PARTY),
         ("GET", "/inbox"): PAGE_PEOPLE,
         ("POST", "/inbox/{notification_id}/read"): session(buyer=OWN, seller=OWN, support=OWN, admin=OWN),
         ("GET", "/seller"): session(seller=ANY),

@@ -104,6 +104,8 @@ def install(app: FastAPI) -> None:
         errs = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errs):
             return problem(400, "The request body is not valid JSON.", code="malformed_json")
+        if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errs):
+            return problem(400, "The request body is empty; send a JSON object.", code="malformed_json")
         return problem(422, "Some fields are not valid; see errors.", field_errors(errs))
 
     @app.exception_handler(ValidationFailed)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from pydantic_core import PydanticCustomError
 
 from ordertrail.domain.statuses import ShipmentStatus
 
@@ -15,6 +16,18 @@ Short = Annotated[StrictStr, Field(max_length=300)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """No text may hold a NUL character: PostgreSQL cannot store one, and no name, address or
+        scan has a use for it. Checked on every field of every body, lists of text included."""
+        texts = value if isinstance(value, list | tuple) else (value,)
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise PydanticCustomError(
+                "invalid_character", "Text must not contain the NUL character (\\u0000)."
+            )
+        return value
 
 
 class UserIn(Body):
@@ -63,7 +76,7 @@ class ShipmentItemIn(Body):
 
 
 class ShipmentIn(Body):
-    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
     items: Annotated[list[ShipmentItemIn], Field(max_length=500)] | None = None
     # The aggregator that already tracks the number for the shop: its format and check digit are then
@@ -72,7 +85,7 @@ class ShipmentIn(Body):
 
 
 class TrackingNumberIn(Body):
-    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
 
 
@@ -90,7 +103,7 @@ class ProofIn(Body):
 
 
 class CarrierEventIn(Body):
-    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
     event_id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
     occurred_at: AwareDatetime

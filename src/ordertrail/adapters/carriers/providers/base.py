@@ -14,11 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from ordertrail.domain.events import ProofOfDelivery, ScanEvent
+from ordertrail.domain.events import ProofOfDelivery, ScanEvent, in_range
 from ordertrail.domain.statuses import ShipmentStatus
 
 S = ShipmentStatus
-MIN_YEAR, MAX_YEAR = 1970, 2199
 
 
 class PayloadError(ValueError):
@@ -88,7 +87,9 @@ class Node:
             return None
         if not isinstance(value, str):
             raise self.error(key, f"must be a string, got {type(value).__name__}")
-        return value.strip() or None
+        # A stray NUL in a provider's text is dropped: PostgreSQL cannot store it, and refusing the
+        # payload would make the provider resend it for days.
+        return value.replace("\x00", "").strip() or None
 
     def text(self, key: str) -> str:
         value = self.opt_text(key)
@@ -146,9 +147,7 @@ class Node:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise self.error(key, f"is not an ISO 8601 time: {text!r}") from None
-        # Outside these years a time is a broken payload, and near year 1 or 9999 moving it to
-        # another zone would overflow.
-        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        if not in_range(moment):  # a broken payload (domain.events.MIN_YEAR, MAX_YEAR)
             raise self.error(key, f"is out of range: {text!r}")
         return moment
 

@@ -56,8 +56,11 @@ def list_orders(
     cursor: Cursor = None,
     status: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    page = order_service.list_orders(deps, actor, status, limit, cursor)
-    return {"items": [order_view(deps, o) for o in page.items], "next_cursor": page.next_cursor}
+    page, shipments = order_service.list_orders(deps, actor, status, limit, cursor)
+    return {
+        "items": [order_view(deps, o, shipments.get(o.id, [])) for o in page.items],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/orders/{order_id}")
@@ -89,7 +92,8 @@ def add_shipment(order_id: str, body: ShipmentIn, deps: DepsT, actor: Actor) -> 
         deps, actor, order_id, body.tracking_number, body.carrier, items, body.tracked_by
     )
     order, _ = order_service.read_order(deps, actor, order_id)
-    return shipment_view(deps, shipment, order)
+    # "201 Shipment (as in Tracking)": a new shipment has no carrier events yet.
+    return shipment_view(deps, shipment, order) | {"events": []}
 
 
 @router.put("/shipments/{shipment_id}/tracking-number")
