@@ -133,3 +133,63 @@ def test_a_leader_torn_out_of_its_group_leaves_nobody_waiting() -> None:
     with pytest.raises(Interrupt):
         groups.run(log.uow, torn)
     assert groups.run(log.uow, job("after")) == ("AFTER", 1)
+
+
+class Entered:
+    """A unit of work that runs `before` first when entered (waiting for the database, or failing)."""
+
+    def __init__(self, inner: Any, before: Any) -> None:
+        self.inner, self.before = inner, before
+
+    def __enter__(self) -> Any:
+        self.before()
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.__exit__(*exc)
+
+
+def test_jobs_that_arrive_while_the_leader_waits_for_the_database_join_its_transaction() -> None:
+    """Another process holds the write lock: what queues meanwhile is written with the leader's job."""
+    log, groups = Log(), WriteGroups(max_group=4)
+    waiting, go = threading.Event(), threading.Event()
+
+    def the_other_process_writes() -> None:
+        if not go.is_set():
+            waiting.set()
+            assert go.wait(10)
+
+    outcomes: dict[str, Any] = {}
+
+    def call(name: str) -> None:
+        outcomes[name] = groups.run(lambda: Entered(log.uow(), the_other_process_writes), job(name))
+
+    leader = threading.Thread(target=call, args=("first",))
+    leader.start()
+    assert waiting.wait(10)
+    others = [threading.Thread(target=call, args=(n,)) for n in "ab"]
+    for t in others:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(groups._queue) < 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    go.set()
+    for t in [leader, *others]:
+        t.join(10)
+
+    assert log.transactions == [(["first", "a", "b"], "committed")]
+    assert outcomes == {"first": ("FIRST", 3), "a": ("A", 3), "b": ("B", 3)}
+
+
+def test_a_leader_interrupted_while_waiting_for_the_database_leaves_nobody_waiting() -> None:
+    class Interrupt(BaseException):
+        pass
+
+    def interrupt() -> None:
+        raise Interrupt
+
+    log, groups = Log(), WriteGroups()
+    with pytest.raises(Interrupt):
+        groups.run(lambda: Entered(log.uow(), interrupt), job("a"))
+    assert groups._queue == []
+    assert groups.run(log.uow, job("after")) == ("AFTER", 1)

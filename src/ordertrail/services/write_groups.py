@@ -74,9 +74,7 @@ class WriteGroups:
                 return job.outcome()
         try:
             while not job.done:
-                with self._lock:
-                    group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
-                self._run_group(uow, group)
+                self._run_group(uow)
         finally:  # even if this thread is torn out: nobody may be left waiting for a leader
             with self._lock:
                 if self._queue:
@@ -85,14 +83,25 @@ class WriteGroups:
                     self._leading = False
         return job.outcome()
 
-    def _run_group(self, uow: Callable[[], UnitOfWork], group: list[_Job[object]]) -> None:
+    def _take_group(self) -> list[_Job[object]]:
+        with self._lock:
+            group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
+        return group
+
+    def _run_group(self, uow: Callable[[], UnitOfWork]) -> None:
+        """The group is taken once the unit of work has started: the jobs that arrived while the
+        leader waited for the database (another process's turn, mostly) share its transaction."""
+        group: list[_Job[object]] = []
         started = False
         try:
             with uow() as u:
                 started = True
+                group = self._take_group()
                 results = [job.work(u) for job in group]
                 u.commit()
         except Exception as exc:
+            if not started:
+                group = self._take_group()
             if not started or len(group) == 1:
                 for job in group:
                     job.finish(error=exc)
@@ -101,6 +110,8 @@ class WriteGroups:
                 self._run_alone(uow, job)
             return
         except BaseException as exc:  # an interrupt: the group ends with it, no job waits on
+            if not started:
+                group = self._take_group()
             for job in group:
                 job.finish(error=exc)
             raise
