@@ -231,3 +231,35 @@ def test_every_list_endpoint_refuses_a_page_size_outside_1_to_100(api: Api, limi
 def test_every_list_endpoint_serves_its_largest_page_of_100(api: Api) -> None:
     for path in list_routes(api.client):
         assert api.client.get(path, params={"limit": 100}, headers=api.admin).status_code == 200, path
+
+
+def test_a_nul_character_in_an_address_query_or_form_is_refused_before_the_database_sees_it(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """PostgreSQL cannot compare or store NUL: `/v1/track/AB%00C` was a 500 there for anyone."""
+    order = api.order(buyer, seller)
+    for path in ("/v1/track/AB%00C", "/track/AB%00C", f"/v1/orders/{order['id']}%00", "/v1/cases/cas_%00x"):
+        r = api.client.get(path, headers=buyer.auth)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/problem+json"
+    r = api.client.get("/v1/orders?cursor=abc%00&limit=5", headers=buyer.auth)
+    assert r.status_code == 422
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("cursor", "invalid_character")]
+    form = "csrf_token=x&name=Ana%00+Souza&city=Cupertino"
+    r = api.client.post(
+        f"/orders/{order['id']}/address",
+        content=form,
+        headers={**buyer.auth, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["name"]
+    with api.container.engine.connect() as c:
+        stored = c.execute(select(orders.c.shipping_address).where(orders.c.id == order["id"])).scalar_one()
+    assert stored["name"] == "Ana Souza"
+    # A form without NUL still reaches its route (here: sent to sign in, having no session).
+    clean = api.client.post(
+        f"/orders/{order['id']}/address",
+        content="name=Ana",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert clean.status_code == 303 and clean.headers["location"].startswith("/login?next=")

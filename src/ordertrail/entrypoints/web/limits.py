@@ -1,4 +1,5 @@
-"""Request limits, enforced before any route runs: body size (413) and request rates (429).
+"""Request limits, enforced before any route runs: body size (413), request rates (429), and no
+NUL characters where the database would choke on them.
 
 Body size is counted as the bytes arrive (Starlette's streaming limiter), so a client that lies in
 Content-Length, or sends a chunked body with none, is cut off at the limit all the same, before the
@@ -19,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -26,6 +28,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ordertrail.config import Settings
+from ordertrail.domain.errors import FieldError
 from ordertrail.domain.rate_limits import TokenBucket
 from ordertrail.entrypoints.web.problems import problem
 
@@ -194,11 +197,86 @@ class BodySizeLimit:
         await (self._upload if upload else self._json)(scope, receive, send)
 
 
+class NoNul:
+    """No NUL character in a request's path, query or form: PostgreSQL cannot compare or store one
+    (it answered 500 for `/v1/track/AB%00C`), and no id, number, name or address holds it. JSON
+    bodies are checked field by field (schemas.Body), so that the error names the field; multipart
+    bodies carry binary files and are left alone."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"]:  # no resource is named so
+            await problem(404, "Nothing here has a NUL character (%00) in its address.")(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if _has_nul(query):
+            refusal = problem(422, "A query parameter holds a NUL character (%00).", _nul_fields(query))
+            await refusal(scope, receive, send)
+            return
+        if (
+            not Headers(scope=scope)
+            .get("content-type", "")
+            .lower()
+            .startswith("application/x-www-form-urlencoded")
+        ):
+            await self.app(scope, receive, send)
+            return
+        # A form is small (BodySizeLimit, outside this, has capped it): read it whole, then replay it.
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # the client went away: the app sees it so
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _has_nul(body):
+            refusal = problem(422, "A form field holds a NUL character (%00).", _nul_fields(body))
+            await refusal(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _has_nul(raw: bytes) -> bool:
+    return b"\x00" in raw or b"%00" in raw
+
+
+def _nul_fields(urlencoded: bytes) -> list[FieldError]:
+    """The fields of a query or form whose name or value holds a NUL."""
+    pairs = parse_qsl(urlencoded.decode("latin-1"), keep_blank_values=True)
+    return [
+        FieldError(
+            name.replace("\x00", ""),
+            "invalid_character",
+            "Text must not contain the NUL character (\\u0000).",
+        )
+        for name, value in pairs
+        if "\x00" in name + value
+    ]
+
+
 # Multipart framing and the small form fields that travel with an evidence file.
 UPLOAD_ALLOWANCE = 1024 * 1024
 
 
 def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> None:
+    app.add_middleware(NoNul)  # inside the size limit, which caps what it reads
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,
