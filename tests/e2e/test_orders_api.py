@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ordertrail.adapters.db.tables import order_items, orders, outbox
+from ordertrail.adapters.db.tables import order_items, orders, outbox, users
 from tests.conftest import ADDRESS, order_body
 from tests.e2e.conftest import Api, Party
 
@@ -411,3 +411,33 @@ def test_users_are_created_by_the_admin_only_and_keys_are_shown_once(api: Api) -
         ).status_code
         == 422
     )
+
+
+def test_an_email_address_names_one_account_whatever_its_case(api: Api) -> None:
+    """Signing in to the pages is by e-mail: a second account with the address could never sign in."""
+    first = api.client.post(
+        "/v1/users", json={"role": "buyer", "name": "Zed", "email": "zed@example.com"}, headers=api.admin
+    )
+    assert first.status_code == 201
+    again = api.client.post(
+        "/v1/users",
+        json={"role": "seller", "name": "Zed's shop", "email": "ZED@example.com"},
+        headers=api.admin,
+    )
+    assert again.status_code == 409 and again.json()["code"] == "email_taken"
+    listed = api.client.get("/v1/orders", headers={"Authorization": f"Bearer {first.json()['api_key']}"})
+    assert listed.status_code == 200
+    with api.container.engine.connect() as c:
+        assert (
+            c.execute(
+                select(func.count()).select_from(users).where(users.c.email == "zed@example.com")
+            ).scalar_one()
+            == 1
+        )
+    no_email = [
+        api.client.post(
+            "/v1/users", json={"role": "carrier", "name": f"Feed {i}"}, headers=api.admin
+        ).status_code
+        for i in range(2)
+    ]
+    assert no_email == [201, 201]

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from ordertrail.domain.errors import Unauthenticated, ValidationFailed
+from ordertrail.domain.errors import Conflict, Unauthenticated, ValidationFailed
 from ordertrail.domain.ids import new_id
 from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
@@ -38,6 +38,11 @@ def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedU
     key = f"ot_{secrets.token_urlsafe(32)}"
     user = User(new_id("usr"), role_, name.strip(), email.lower() if email else None, deps.clock())
     with deps.uow() as uow:
+        # Signing in to the pages is by e-mail: an address must name one account.
+        if user.email is not None and uow.users.by_email(user.email) is not None:
+            raise Conflict(
+                "Another account has this e-mail address; give each account its own.", code="email_taken"
+            )
         uow.users.add(user, hash_key(key))
         uow.commit()
     return CreatedUser(user, key)

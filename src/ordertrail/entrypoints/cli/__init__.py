@@ -138,7 +138,7 @@ def users_create(
     email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
 ) -> None:
     """Create a user and print it as JSON with its API key (shown only once)."""
-    from ordertrail.domain.errors import ValidationFailed
+    from ordertrail.domain.errors import Conflict, ValidationFailed
     from ordertrail.entrypoints.web.views import user_view
     from ordertrail.services.users import create_user
 
@@ -148,6 +148,9 @@ def users_create(
     except ValidationFailed as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
+    except Conflict as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
     _echo_json(user_view(created.user, created.api_key))
 
 
