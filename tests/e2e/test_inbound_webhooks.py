@@ -443,3 +443,44 @@ def test_a_nul_character_in_a_providers_text_is_dropped_and_the_events_stored(
     assert r.json()["accepted"] >= 1 and r.json()["rejected"] == []
     descriptions = [e["description"] for e in timeline(api, order["id"], buyer)["events"]]
     assert "Delivered to the mailbox" in descriptions
+
+
+def test_a_shippo_timestamp_that_is_not_plain_digits_is_refused_as_unsigned(api: Api) -> None:
+    """'²' passes isdigit() and int() refused it; so did a 4,301-digit number: both were 500s."""
+    for stamp in ("²".encode("latin-1"), b"9" * 4301, "１２３".encode()):
+        r = api.client.post(
+            "/v1/webhooks/inbound/shippo",
+            content=b"{}",
+            headers={shippo.SIGNATURE_HEADER: b"t=" + stamp + b",v1=00", "Content-Type": "application/json"},
+        )
+        assert r.status_code == 401, stamp[:10]
+
+
+def test_a_lone_surrogate_in_a_providers_text_is_stored_as_a_question_mark_and_the_order_still_reads(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    """PostgreSQL refused the half character (500, the payload kept and every resend failing again),
+    or, inside proof of delivery, stored it so that every later read of the order failed."""
+    order = api.order(buyer, seller)
+    number = "1Z5R89390357567127"
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": number, "carrier": "ups", "tracked_by": "easypost"},
+        headers=seller.auth,
+    )
+    assert r.status_code == 201, r.text
+    body = (
+        '{"object":"Event","id":"evt_\\ud800","description":"tracker.updated","result":{"object":"Tracker",'
+        f'"tracking_code":"{number}","carrier":"UPS","status":"delivered","signed_by":"A \\ud800SOUZA",'
+        '"tracking_details":[{"datetime":"2026-11-28T10:00:00Z","status":"in_transit",'
+        '"status_detail":"arrived_at_facility","message":"Arrived","carrier_code":"A\\ud800R"},'
+        '{"datetime":"2026-11-28T16:00:00Z","status":"delivered","message":"Delivered"}]}}'
+    ).encode()
+    r = post(api.client, "easypost", body, signed("easypost", body, clock.now))
+    assert r.status_code == 202, r.text
+    assert r.json()["accepted"] == 2
+    shipment = timeline(api, order["id"], buyer)
+    assert shipment["status"] == "delivered" and shipment["proof_of_delivery"]["signed_by"] == "A ?SOUZA"
+    assert {e["carrier_code"] for e in shipment["events"]} == {"A?R", None}
+    for path in (f"/v1/orders/{order['id']}", "/v1/orders"):
+        assert api.client.get(path, headers=buyer.auth).status_code == 200

@@ -33,7 +33,8 @@ def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedU
         ) from None
     if not name.strip():
         raise ValidationFailed.one("name", "required", "Give the user's name.")
-    if email is not None and ("@" not in email or len(email) > 320 or email.strip() != email):
+    # Measured as stored, lower-cased ("İ" lower-cases to two characters).
+    if email is not None and ("@" not in email or len(email.lower()) > 320 or email.strip() != email):
         raise ValidationFailed.one("email", "invalid_email", "Give an e-mail address like ana@example.com.")
     key = f"ot_{secrets.token_urlsafe(32)}"
     user = User(new_id("usr"), role_, name.strip(), email.lower() if email else None, deps.clock())

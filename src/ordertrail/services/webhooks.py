@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ordertrail.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from ordertrail.domain.ids import new_id
@@ -48,10 +48,23 @@ def _is_private_host(host: str) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
+def _parts(url: str) -> SplitResult | None:
+    """The URL's parts if a request can be sent to it: brackets that close, a port in range, and a
+    host name that IDNA can encode (what the HTTP client will do with it)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+        if parts.hostname:
+            parts.hostname.encode("idna")
+    except (ValueError, UnicodeError):
+        return None
+    return parts
+
+
 def _check(deps: Deps, url: str, events: Sequence[str]) -> list[FieldError]:
     errors: list[FieldError] = []
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = _parts(url.strip())
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         errors.append(FieldError("url", "invalid_url", "Give an absolute http:// or https:// URL."))
     elif parts.username or parts.password:
         errors.append(

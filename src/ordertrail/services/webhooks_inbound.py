@@ -33,6 +33,7 @@ from ordertrail.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from ordertrail.domain.ids import row_number
 from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
@@ -162,9 +163,9 @@ def raw_payloads(
         raise Forbidden("Raw carrier payloads are for support staff.")
     before: int | None = None
     if cursor is not None:
-        if not cursor.isdigit():
+        before = row_number(cursor)
+        if before is None:
             raise ValidationFailed.one("cursor", "invalid_cursor", "This cursor did not come from this list.")
-        before = int(cursor)
     with deps.uow() as uow:
         if uow.shipments.get(shipment_id) is None:
             raise NotFound(f"No shipment {shipment_id}.")

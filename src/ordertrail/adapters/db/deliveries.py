@@ -19,6 +19,8 @@ from ordertrail.adapters.db.engine import insert_ignore
 from ordertrail.adapters.db.rows import decode_cursor, encode_cursor
 from ordertrail.adapters.db.tables import orders
 from ordertrail.adapters.db.tables_monitoring import deliveries, delivery_attempts, webhook_subscriptions
+from ordertrail.domain.errors import ValidationFailed
+from ordertrail.domain.ids import row_number
 from ordertrail.services.ports_monitoring import Delivery, DeliveryResult, NewDelivery, Subscription
 
 _CHUNK = 2000
@@ -317,8 +319,12 @@ class SqlWebhooks:
         )
         if cursor:
             _, last = decode_cursor(cursor)
-            if last.isdigit():
-                q = q.where(a.c.id < int(last))
+            before = row_number(last)
+            if before is None:
+                raise ValidationFailed.one(
+                    "cursor", "invalid_cursor", "This cursor is not one we gave out; start without it."
+                )
+            q = q.where(a.c.id < before)
         rows = self.c.execute(q.order_by(a.c.id.desc()).limit(limit + 1)).all()
         page = rows[:limit]
         nxt = encode_cursor(page[-1].attempted_at, str(page[-1].id)) if len(rows) > limit else None

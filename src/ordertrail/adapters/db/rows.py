@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ordertrail.domain.errors import ValidationFailed
-from ordertrail.domain.events import ProofOfDelivery
+from ordertrail.domain.events import ProofOfDelivery, in_range
 from ordertrail.domain.shipments import Shipment, decode_sort_key, encode_sort_key
 from ordertrail.domain.statuses import ShipmentStatus
 
@@ -21,7 +21,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, row_id = raw.split("|", 1)
         parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
+        # Only what we hand out: an aware time in the years we store (a year-1 time overflows on
+        # its way to UTC), and an id without NUL (PostgreSQL cannot compare text holding one).
+        if parsed.tzinfo is None or not in_range(parsed) or "\x00" in row_id:
             raise ValueError
         return parsed, row_id
     except (ValueError, UnicodeDecodeError):

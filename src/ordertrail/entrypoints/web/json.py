@@ -19,7 +19,22 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default, option=OPTIONS)
+    try:
+        return orjson.dumps(value, default=_default, option=OPTIONS)
+    except TypeError:
+        # A lone surrogate (a half of a UTF-16 pair, no character) stored before the inputs refused
+        # them must not make every later read of its order fail: answer with "?" in its place.
+        return orjson.dumps(_scrub(value), default=_default, option=OPTIONS)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
 
 
 class FastJSON(JSONResponse):

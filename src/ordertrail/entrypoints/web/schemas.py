@@ -93,7 +93,7 @@ class LocationIn(Body):
     city: Annotated[StrictStr, Field(max_length=120)] | None = None
     region: Annotated[StrictStr, Field(max_length=120)] | None = None
     postal_code: Annotated[StrictStr, Field(max_length=20)] | None = None
-    country_code: Annotated[StrictStr, Field(min_length=2, max_length=2)] | None = None
+    country_code: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{2}$")] | None = None
 
 
 class ProofIn(Body):

@@ -87,9 +87,11 @@ class Node:
             return None
         if not isinstance(value, str):
             raise self.error(key, f"must be a string, got {type(value).__name__}")
-        # A stray NUL in a provider's text is dropped: PostgreSQL cannot store it, and refusing the
-        # payload would make the provider resend it for days.
-        return value.replace("\x00", "").strip() or None
+        # A stray NUL in a provider's text is dropped and a lone surrogate (no character at all)
+        # becomes "?": PostgreSQL can store neither, and refusing the payload would make the
+        # provider resend it for days.
+        clean = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+        return clean.strip() or None
 
     def text(self, key: str) -> str:
         value = self.opt_text(key)

@@ -219,7 +219,8 @@ def verify(
     candidates: list[str] = []
     for part in received.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        # Unix seconds in ASCII digits ('²' is a digit to isdigit, and int() caps at 4,300 digits).
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif key == "v1" and value:
             candidates.append(value.lower())
