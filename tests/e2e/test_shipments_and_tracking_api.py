@@ -177,7 +177,24 @@ def test_partial_shipments_leave_the_order_partially_shipped(api: Api, buyer: Pa
         json={"tracking_number": UPS2, "carrier": "ups", "items": [{"sku": "A", "quantity": 1}]},
         headers=seller.auth,
     )
-    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "items.0.sku"
+    assert too_many.status_code == 422
+    assert (too_many.json()["errors"][0]["field"], too_many.json()["errors"][0]["code"]) == (
+        "items.0.quantity",
+        "more_than_left",
+    )
+    for items, field, code in (
+        ([{"sku": "Z", "quantity": 1}], "items.0.sku", "not_on_order"),
+        ([], "items", "empty"),
+    ):
+        r = api.client.post(
+            f"/v1/orders/{order['id']}/shipments",
+            json={"tracking_number": UPS2, "carrier": "ups", "items": items},
+            headers=seller.auth,
+        )
+        assert r.status_code == 422 and (r.json()["errors"][0]["field"], r.json()["errors"][0]["code"]) == (
+            field,
+            code,
+        )
     r = api.client.post(
         f"/v1/orders/{order['id']}/shipments",
         json={"tracking_number": UPS2, "carrier": "ups", "items": [{"sku": "B", "quantity": 1}]},

@@ -82,17 +82,30 @@ def add_shipment(
         existing = uow.shipments.for_orders([order.id]).get(order.id, [])
         if items is not None:
             left = unshipped_quantities(order.items, [s.items for s in existing])
+            ordered = {item.sku for item in order.items}
             errors = []
+            if not items:
+                errors.append(
+                    FieldError(
+                        "items",
+                        "empty",
+                        "List what the parcel holds, or leave items out for all that is left.",
+                    )
+                )
             for i, (sku, qty) in enumerate(items):
                 if qty < 1:
                     errors.append(
                         FieldError(f"items.{i}.quantity", "too_small", "Quantity must be at least 1.")
                     )
+                elif sku not in ordered:
+                    errors.append(
+                        FieldError(f"items.{i}.sku", "not_on_order", f"'{sku}' is not on this order.")
+                    )
                 elif left.get(sku, 0) < qty:
                     errors.append(
                         FieldError(
-                            f"items.{i}.sku",
-                            "not_on_order",
+                            f"items.{i}.quantity",
+                            "more_than_left",
                             f"Only {left.get(sku, 0)} of '{sku}' are left to ship on this order.",
                         )
                     )
