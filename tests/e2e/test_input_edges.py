@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from ordertrail.entrypoints.web.json import dumps
+from ordertrail.services.ports import OutboxMessage
 from tests.conftest import Party
 from tests.e2e.conftest import Api
 
@@ -97,3 +98,19 @@ def test_a_lone_surrogate_stored_before_is_answered_as_a_question_mark() -> None
     assert (
         dumps({"signed_by": "A \ud800SOUZA", "n": [1, "\udfff"]}) == b'{"signed_by":"A ?SOUZA","n":[1,"?"]}'
     )
+
+
+def test_a_notice_whose_text_a_database_would_refuse_does_not_hold_up_the_others(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """The inbox rows of a batch go in one statement: one PostgreSQL refused (a NUL in a street a
+    page let through) failed every batch after it, and no notice reached anyone."""
+    deps = api.container.deps
+    bad = OutboxMessage("address_changed", seller.id, None, {"title": "Address\x00", "body": "1 Main\x00 St"})
+    good = OutboxMessage("address_changed", buyer.id, None, {"title": "Fine", "body": "All good"})
+    with deps.uow() as uow:
+        uow.outbox.add([bad, good], deps.clock())
+        uow.commit()
+    api.run_worker()
+    assert [(n["title"], n["body"]) for n in api.inbox(seller)] == [("Address", "1 Main St")]
+    assert [n["title"] for n in api.inbox(buyer)] == ["Fine"]

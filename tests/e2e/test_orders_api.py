@@ -441,3 +441,23 @@ def test_an_email_address_names_one_account_whatever_its_case(api: Api) -> None:
         for i in range(2)
     ]
     assert no_email == [201, 201]
+
+
+def test_an_address_with_a_control_character_or_a_country_code_that_is_not_two_latin_letters_is_refused(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """ "ß" upper-cased to "SS" and the parcel went to South Sudan; a control character was stored."""
+    before = count_rows(api)
+    for field, value, code in (
+        ("country_code", "ß", "unknown_country"),
+        ("name", "Ana\x01", "invalid_character"),
+    ):
+        body = order_body(seller.id)
+        body["shipping_address"][field] = value
+        r = api.client.post("/v1/orders", json=body, headers=buyer.auth)
+        assert r.status_code == 422
+        assert (f"shipping_address.{field}", code) in {(e["field"], e["code"]) for e in r.json()["errors"]}
+    assert count_rows(api) == before
+    body = order_body(seller.id)
+    body["shipping_address"]["street_address"] = "1600 Amphitheatre Pkwy\nBuilding 40"  # a line break folds
+    assert api.client.post("/v1/orders", json=body, headers=buyer.auth).status_code == 201

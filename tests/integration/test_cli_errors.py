@@ -44,3 +44,37 @@ def test_a_database_that_cannot_be_used_is_named_with_what_to_check(
 def test_a_port_outside_the_tcp_range_is_refused(tmp_path: Path) -> None:
     result = run(["serve", "--port", "99999"], tmp_path)
     assert result.returncode == 2 and "--port" in result.stderr
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_a_sweep_time_outside_the_years_we_store_is_refused_before_anything_runs(
+    tmp_path: Path, when: str
+) -> None:
+    """Year 9999 once completed every delivered order (history dated 9999), then overflowed."""
+    result = run(["sweep", "--now", when], tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--now must be in the years 1970-2199" in result.stderr
+
+
+def test_users_create_names_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
+    too_long = run(["users", "create", "--role", "buyer", "--name", "x" * 201], tmp_path)
+    assert too_long.returncode == 2 and "at most 200 characters" in too_long.stderr
+    assert "database" not in too_long.stderr
+    not_text = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ordertrail.entrypoints.cli",
+            "users",
+            "create",
+            "--role",
+            "buyer",
+            "--name",
+            b"\xff\xfe",
+        ],
+        env={**os.environ, "ORDERTRAIL_DATA_DIR": str(tmp_path), "LC_ALL": "C.UTF-8"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert not_text.returncode == 2 and b"Traceback" not in not_text.stderr
+    assert b"not valid text" in not_text.stderr

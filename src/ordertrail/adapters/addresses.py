@@ -50,8 +50,16 @@ class I18nAddressBook:
                 continue
             if len(value) > MAX_LEN:
                 errors.append(FieldError(prefix + key, "too_long", f"At most {MAX_LEN} characters."))
+            elif any(ord(c) < 32 and not c.isspace() for c in value):  # NUL and kin (line breaks fold below)
+                errors.append(FieldError(prefix + key, "invalid_character", "Remove the control characters."))
             clean[key] = " ".join(value.split())
-        clean["country_code"] = clean.get("country_code", "").upper()
+        country = clean.get("country_code", "")
+        # Two Latin letters: "ß" upper-cases to "SS", which is a country (South Sudan).
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            errors.append(
+                FieldError(prefix + "country_code", *self._explain("country_code", "invalid", clean))
+            )
+        clean["country_code"] = country.upper()
         if not clean.get("name"):
             errors.append(FieldError(prefix + "name", "required", "Give the recipient's name."))
         if errors:

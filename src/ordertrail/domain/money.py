@@ -38,6 +38,9 @@ def parse_amount(text: str, currency: str) -> int | None:
     """
     digits = MINOR_UNITS.get(currency, 2)
     whole, dot, frac = text.strip().partition(".")
+    # ASCII digits only: isdigit() also takes '²' and '①', which int() refuses.
+    if not (whole + frac).isascii():
+        return None
     if not whole.isdigit() or len(whole) > 12 or (dot and (not frac.isdigit() or len(frac) > digits)):
         return None
     return int(whole) * 10**digits + int(frac.ljust(digits, "0") or 0)

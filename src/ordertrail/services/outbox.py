@@ -93,6 +93,11 @@ def _webhook(message: ClaimedMessage, sub: Subscription) -> NewDelivery:
     )
 
 
+def _storable(text: str) -> str:
+    """Text any database keeps: no NUL, no lone surrogate (inputs refuse both; this is the last guard)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _fan_out(
     message: ClaimedMessage, user: User | None, subs: Sequence[Subscription], sellers: Mapping[str, str]
 ) -> tuple[dict[str, Any] | None, list[NewDelivery]]:
@@ -103,8 +108,9 @@ def _fan_out(
             "user_id": user.id,
             "outbox_id": message.id,
             "type": message.type,
-            "title": str(message.payload.get("title", message.type))[:300],
-            "body": str(message.payload.get("body", "")),
+            # One row the database refuses would hold up the whole batch, and every batch after it.
+            "title": _storable(str(message.payload.get("title", message.type)))[:300],
+            "body": _storable(str(message.payload.get("body", ""))),
             "order_id": message.order_id,
             "created_at": message.created_at,
         }

@@ -33,6 +33,8 @@ def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedU
         ) from None
     if not name.strip():
         raise ValidationFailed.one("name", "required", "Give the user's name.")
+    if len(name.strip()) > 200:  # the column's size; the API's schema says so too, the CLI does not
+        raise ValidationFailed.one("name", "too_long", "A name has at most 200 characters.")
     # Measured as stored, lower-cased ("İ" lower-cases to two characters).
     if email is not None and ("@" not in email or len(email.lower()) > 320 or email.strip() != email):
         raise ValidationFailed.one("email", "invalid_email", "Give an e-mail address like ana@example.com.")

@@ -110,6 +110,7 @@ def sweep(
     now: Annotated[str | None, typer.Option(help="Run as of this RFC 3339 time (default: now).")] = None,
 ) -> None:
     """Run every sweep once and print what each found."""
+    from ordertrail.domain.events import MAX_YEAR, MIN_YEAR
     from ordertrail.services.sweeps import run_all
 
     container = _container()
@@ -122,6 +123,10 @@ def sweep(
             raise typer.Exit(2) from None
         if at.tzinfo is None:
             typer.echo("--now needs an offset or Z", err=True)
+            raise typer.Exit(2)
+        # The sweeps count days forward from it: a time near year 1 or 9999 overflows mid-run.
+        if not MIN_YEAR <= at.year <= MAX_YEAR:
+            typer.echo(f"--now must be in the years {MIN_YEAR}-{MAX_YEAR}", err=True)
             raise typer.Exit(2)
     try:
         results = run_all(container.deps, at)
@@ -214,6 +219,9 @@ def main() -> None:
     except ValidationError as exc:  # a setting that does not parse
         typer.echo(f"ordertrail: a setting is not valid:\n{exc}", err=True)
         sys.exit(1)
+    except UnicodeError:  # an argument's bytes are not text in the terminal's encoding
+        typer.echo("ordertrail: an argument is not valid text (UTF-8); type it again.", err=True)
+        sys.exit(2)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from starlette.staticfiles import StaticFiles
 
+from ordertrail.domain.errors import FieldError, ValidationFailed
 from ordertrail.entrypoints.web.pages import auth, buyer, cases, public, seller, support
 from ordertrail.entrypoints.web.pages.rendering import STATIC
 from ordertrail.entrypoints.web.pages.security import SecurityHeaders
 
 
+async def _no_nul_in_multipart_text(request: Request) -> None:
+    """Every form also arrives as multipart, which `limits.NoNul` leaves alone for its files' sake:
+    its text fields must not hold NUL either (PostgreSQL cannot store one; a NUL street once stopped
+    every later notification)."""
+    if request.method != "POST" or not request.headers.get("content-type", "").startswith("multipart/"):
+        return
+    form = await request.form()  # parsed once: the route's own fields read the same form
+    bad = [name for name, value in form.multi_items() if isinstance(value, str) and "\x00" in value]
+    if bad:
+        raise ValidationFailed(
+            [
+                FieldError(name, "invalid_character", "Text must not contain the NUL character.")
+                for name in bad
+            ]
+        )
+
+
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, public, buyer, cases, seller, support):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(_no_nul_in_multipart_text)])
     app.add_middleware(SecurityHeaders)

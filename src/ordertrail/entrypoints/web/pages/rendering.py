@@ -17,7 +17,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ordertrail.domain import progress
-from ordertrail.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from ordertrail.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 from ordertrail.domain.money import format_money
 from ordertrail.entrypoints.web.pages import case_words
 
@@ -151,6 +158,7 @@ _REFUSALS: tuple[tuple[type[DomainError], int, str], ...] = (
     (Forbidden, 403, "Not allowed"),
     (Conflict, 409, "That cannot be done now"),
     (Unauthenticated, 401, "Sign-in needed"),
+    (ValidationFailed, 422, "Please check the form"),
     (DomainError, 400, "That did not work"),
 )
 
