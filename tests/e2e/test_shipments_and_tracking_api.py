@@ -585,3 +585,34 @@ def test_a_lost_parcel_stops_counting_once_its_replacement_is_delivered(
     r = api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()
     assert [s["status"] for s in r["shipments"]] == ["lost", "delivered"]
     assert r["status"] == "delivered"
+
+
+def test_a_nul_anywhere_in_an_event_is_named_by_its_path_beside_its_other_errors(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    result = api.events(
+        [
+            ev(UPS, "2026-11-27T18:00:00Z", location={"city": "Mem\u0000phis", "country_code": "US"}),
+            {**ev(UPS, "2026-11-27T19:00:00Z", description="x\u0000"), "status": "teleported"},
+            ev(UPS, "2026-11-27T20:00:00Z"),
+        ]
+    )
+    assert result["accepted"] == 1
+    errors = {r["index"]: [(e["field"], e["code"]) for e in r["errors"]] for r in result["rejected"]}
+    assert errors[0] == [("location.city", "invalid_character")]
+    assert ("description", "invalid_character") in errors[1]
+    assert "status" in [field for field, _ in errors[1]]  # its other error is reported with it
+
+
+def test_a_batch_holding_a_value_past_64_bits_is_still_answered_event_by_event(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """Found by the fuzzer: looking for NUL by writing the batch as JSON failed on 2**64."""
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    result = api.events(
+        [{**ev(UPS, "2026-11-27T18:00:00Z"), "description": 2**64}, ev(UPS, "2026-11-27T19:00:00Z")]
+    )
+    assert result["accepted"] == 1 and [r["index"] for r in result["rejected"]] == [0]

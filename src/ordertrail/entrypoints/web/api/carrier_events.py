@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends
 from pydantic import TypeAdapter, ValidationError
 
@@ -46,19 +47,51 @@ _BATCH = TypeAdapter(list[CarrierEventIn])
 
 
 def _validate_all(raw: list[Any]) -> tuple[list[tuple[int, EventInput]], list[tuple[int, list[FieldError]]]]:
-    """Validate a batch in one call; only when some event is bad, find which ones, one by one."""
+    """Validate a batch in one call; only when some event is bad, find which ones, one by one.
+
+    No text may hold NUL (PostgreSQL cannot store it): one search of the batch as JSON tells whether
+    any does, and only then is each event searched for the fields that do."""
     try:
-        return [(i, _to_input(e)) for i, e in enumerate(_BATCH.validate_python(raw))], []
-    except ValidationError:
-        pass
+        nul = b"\\u0000" in orjson.dumps(raw)
+    except TypeError:  # something orjson cannot write (an integer past 64 bits): look event by event
+        nul = True
+    if not nul:
+        try:
+            return [(i, _to_input(e)) for i, e in enumerate(_BATCH.validate_python(raw))], []
+        except ValidationError:
+            pass
     inputs: list[tuple[int, EventInput]] = []
     rejected: list[tuple[int, list[FieldError]]] = []
     for i, item in enumerate(raw):
+        holding = (
+            [FieldError(path, "invalid_character", NUL_MESSAGE) for path in _paths_with_nul(item)]
+            if nul
+            else []
+        )
         try:
-            inputs.append((i, _to_input(_validate(item))))
+            event = _validate(item)
         except ValidationError as exc:
-            rejected.append((i, field_errors(list(exc.errors()))))
+            rejected.append((i, holding + field_errors(list(exc.errors()))))
+            continue
+        if holding:
+            rejected.append((i, holding))
+        else:
+            inputs.append((i, _to_input(event)))
     return inputs, rejected
+
+
+NUL_MESSAGE = "Text must not contain the NUL character (\\u0000)."
+
+
+def _paths_with_nul(value: Any, path: str = "") -> list[str]:
+    """The dotted paths of the texts in `value` that hold a NUL."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths_with_nul(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths_with_nul(v, f"{path}.{i}" if path else str(i))]
+    return []
 
 
 @router.post("/carrier-events", status_code=202)
