@@ -110,7 +110,7 @@ def sweep(
     now: Annotated[str | None, typer.Option(help="Run as of this RFC 3339 time (default: now).")] = None,
 ) -> None:
     """Run every sweep once and print what each found."""
-    from ordertrail.domain.events import MAX_YEAR, MIN_YEAR
+    from ordertrail.domain.events import MAX_YEAR, MIN_YEAR, in_range
     from ordertrail.services.sweeps import run_all
 
     container = _container()
@@ -125,7 +125,7 @@ def sweep(
             typer.echo("--now needs an offset or Z", err=True)
             raise typer.Exit(2)
         # The sweeps count days forward from it: a time near year 1 or 9999 overflows mid-run.
-        if not MIN_YEAR <= at.year <= MAX_YEAR:
+        if not in_range(at):
             typer.echo(f"--now must be in the years {MIN_YEAR}-{MAX_YEAR}", err=True)
             raise typer.Exit(2)
     try:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ordertrail.config import Settings
 from ordertrail.domain.errors import FieldError
 from ordertrail.domain.rate_limits import TokenBucket
-from ordertrail.entrypoints.web.problems import problem
+from ordertrail.entrypoints.web.problems import nul_field_errors, problem
 
 # Probes and scrapes come from the platform, not from clients, and must answer while clients are throttled.
 UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
@@ -259,16 +259,7 @@ def _has_nul(raw: bytes) -> bool:
 
 def _nul_fields(urlencoded: bytes) -> list[FieldError]:
     """The fields of a query or form whose name or value holds a NUL."""
-    pairs = parse_qsl(urlencoded.decode("latin-1"), keep_blank_values=True)
-    return [
-        FieldError(
-            name.replace("\x00", ""),
-            "invalid_character",
-            "Text must not contain the NUL character (\\u0000).",
-        )
-        for name, value in pairs
-        if "\x00" in name + value
-    ]
+    return nul_field_errors(parse_qsl(urlencoded.decode("latin-1"), keep_blank_values=True))
 
 
 # Multipart framing and the small form fields that travel with an evidence file.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -89,6 +90,18 @@ _PYDANTIC_CODES = {
     "date_from_datetime_parsing": "invalid_date",
     "date_parsing": "invalid_date",
 }
+
+
+NUL_MESSAGE = "Text must not contain the NUL character."
+
+
+def nul_field_errors(fields: Iterable[tuple[str, Any]]) -> list[FieldError]:
+    """The fields (name, value) whose name or text holds a NUL, which PostgreSQL cannot store."""
+    return [
+        FieldError(name.replace("\x00", ""), "invalid_character", NUL_MESSAGE)
+        for name, value in fields
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value)
+    ]
 
 
 def field_errors(errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ()) -> list[FieldError]:

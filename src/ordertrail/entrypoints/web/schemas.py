@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 from pydantic_core import PydanticCustomError
 
 from ordertrail.domain.statuses import ShipmentStatus
+from ordertrail.entrypoints.web.problems import NUL_MESSAGE
 
 Text = Annotated[StrictStr, Field(max_length=2000)]
 Short = Annotated[StrictStr, Field(max_length=300)]
@@ -28,9 +29,7 @@ class Body(Fields):
         scan has a use for it. Checked on every field of every body, lists of text included."""
         texts = value if isinstance(value, list | tuple) else (value,)
         if any(isinstance(t, str) and "\x00" in t for t in texts):
-            raise PydanticCustomError(
-                "invalid_character", "Text must not contain the NUL character (\\u0000)."
-            )
+            raise PydanticCustomError("invalid_character", NUL_MESSAGE)
         return value
 
 

@@ -12,7 +12,7 @@ from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
 from ordertrail.entrypoints.web.deps import DepsT, require
 from ordertrail.entrypoints.web.metrics import count_ingest
-from ordertrail.entrypoints.web.problems import field_errors
+from ordertrail.entrypoints.web.problems import NUL_MESSAGE, field_errors
 from ordertrail.entrypoints.web.schemas import CarrierEventIn, CarrierEventsIn
 from ordertrail.services.ingest import EventInput, ingest_events
 
@@ -78,9 +78,6 @@ def _validate_all(raw: list[Any]) -> tuple[list[tuple[int, EventInput]], list[tu
         else:
             inputs.append((i, _to_input(event)))
     return inputs, rejected
-
-
-NUL_MESSAGE = "Text must not contain the NUL character (\\u0000)."
 
 
 def _paths_with_nul(value: Any, path: str = "") -> list[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request
 from starlette.staticfiles import StaticFiles
 
-from ordertrail.domain.errors import FieldError, ValidationFailed
+from ordertrail.domain.errors import ValidationFailed
 from ordertrail.entrypoints.web.pages import auth, buyer, cases, public, seller, support
 from ordertrail.entrypoints.web.pages.rendering import STATIC
 from ordertrail.entrypoints.web.pages.security import SecurityHeaders
+from ordertrail.entrypoints.web.problems import nul_field_errors
 
 
 async def _no_nul_in_multipart_text(request: Request) -> None:
@@ -18,14 +19,9 @@ async def _no_nul_in_multipart_text(request: Request) -> None:
     if request.method != "POST" or not request.headers.get("content-type", "").startswith("multipart/"):
         return
     form = await request.form()  # parsed once: the route's own fields read the same form
-    bad = [name for name, value in form.multi_items() if isinstance(value, str) and "\x00" in value]
-    if bad:
-        raise ValidationFailed(
-            [
-                FieldError(name, "invalid_character", "Text must not contain the NUL character.")
-                for name in bad
-            ]
-        )
+    errors = nul_field_errors(form.multi_items())
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def install(app: FastAPI) -> None:
