@@ -249,7 +249,7 @@ def measure(
 # The indexes a carrier scan moves besides the events' own keys and the rows themselves, by what they
 # serve: each group is replayed without on its own copy, and all of them together on another.
 INDEX_GROUPS: dict[str, tuple[str, ...]] = {
-    "the estimate's watches": ("ix_shipments_watch_estimate", "ix_shipments_estimate_due"),
+    "the estimate's watch": ("ix_shipments_estimate_due",),
     "the first-scan and stall watches": ("ix_shipments_watch_first_scan", "ix_shipments_watch_stalled"),
     "the histories' keys": (
         "ix_shipment_status_history_shipment",

@@ -158,3 +158,33 @@ def test_a_delay_the_carrier_reports_never_brings_the_estimate_forward() -> None
         MODEL, ParcelFacts(CTX, S.IN_TRANSIT, MONDAY, accepted_on=MONDAY), MONDAY, MONDAY, shown, False
     )
     assert moving is not None and moving.estimated < shown  # the same parcel without the carrier's word
+
+
+@given(
+    status=st.sampled_from([S.PENDING, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELAYED, S.DELIVERY_ATTEMPTED]),
+    accepted_ago=st.integers(0, 30),
+    carrier_says=st.one_of(st.none(), st.integers(-5, 20)),
+    shown_ends_in=st.one_of(st.none(), st.integers(-3, 20)),
+    lookahead=st.integers(0, 14),
+)
+def test_a_check_never_falls_after_the_day_after_the_shown_window_ends(
+    status: S, accepted_ago: int, carrier_says: int | None, shown_ends_in: int | None, lookahead: int
+) -> None:
+    """The overdue sweep reads the due checks only (one index for both estimate sweeps)."""
+    today = MONDAY + timedelta(days=30)
+    accepted = today - timedelta(days=accepted_ago)
+    facts = ParcelFacts(
+        CTX,
+        status,
+        MONDAY,
+        accepted_on=None if status is S.PENDING else accepted,
+        last_scan_on=None if status is S.PENDING else accepted,
+        carrier_estimate=None if carrier_says is None else today + timedelta(days=carrier_says),
+    )
+    shown = None
+    if shown_ends_in is not None:
+        end = today + timedelta(days=shown_ends_in)
+        shown = (end - timedelta(days=2), end)
+    found = reassess(MODEL, facts, today, today, shown, False, lookahead_days=lookahead)
+    assert found is not None
+    assert today < found.next_check <= max(today, found.window.latest) + timedelta(days=1)

@@ -169,7 +169,7 @@ class SqlEstimates:
             select(*_SUBJECT_COLUMNS)
             .join(O, O.c.id == S.c.order_id)
             .where(S.c.active, S.c.estimate_due_on <= today)
-            .order_by(S.c.estimate_due_on, S.c.id)
+            .order_by(S.c.estimate_due_on, S.c.estimated_latest, S.c.id)
             .limit(limit)
         )
         return [_subject(r) for r in self.c.execute(q)]
@@ -178,8 +178,15 @@ class SqlEstimates:
         q = (
             select(*_SUBJECT_COLUMNS)
             .join(O, O.c.id == S.c.order_id)
-            .where(S.c.active, S.c.estimated_latest < today, S.c.status.in_(list(statuses)))
-            .order_by(S.c.estimated_latest, S.c.id)
+            # A window that ended is due too (its check is at most the day after): the range of the
+            # due index, filtered on its second column.
+            .where(
+                S.c.active,
+                S.c.estimate_due_on <= today,
+                S.c.estimated_latest < today,
+                S.c.status.in_(list(statuses)),
+            )
+            .order_by(S.c.estimate_due_on, S.c.estimated_latest, S.c.id)
             .limit(limit)
         )
         return [_subject(r) for r in self.c.execute(q)]

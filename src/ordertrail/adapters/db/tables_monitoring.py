@@ -157,11 +157,4 @@ Index(
     sqlite_where=text("active = 1 AND first_scan_at IS NULL"),
     postgresql_where=text("active AND first_scan_at IS NULL"),
 )
-Index(
-    "ix_shipments_watch_estimate",
-    shipments.c.estimated_latest,
-    shipments.c.id,
-    sqlite_where=text("active = 1"),
-    postgresql_where=text("active"),
-)
 Index("ix_tracking_events_received", tracking_events.c.received_at)

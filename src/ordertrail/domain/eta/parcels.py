@@ -122,7 +122,8 @@ def reassess(
 ) -> Reassessment | None:
     """The parcel's estimate as of `today` against what is shown. With `lookahead_days` 0 the next
     check is tomorrow; otherwise the first of the next `lookahead_days` days on which what is shown
-    would differ (the last of them when none does)."""
+    would differ (the last of them when none does); never after the day after the window ends, nor
+    before tomorrow."""
     found = current_window(model, facts, today)
     if found is None:
         return None
@@ -142,6 +143,9 @@ def reassess(
     nxt = today + timedelta(days=1)
     if lookahead_days > 0 and milestone is not Milestone.DELIVERED:
         nxt = next_check(model, facts, today, promised_latest, window, lookahead_days)
+    # Never checked later than the day after the window ends: the overdue sweep finds expired windows
+    # among the due checks (one index for both sweeps).
+    nxt = max(today + timedelta(days=1), min(nxt, window.latest + timedelta(days=1)))
     return Reassessment(
         milestone=milestone,
         window=window,
