@@ -153,3 +153,23 @@ def test_a_stranger_cannot_see_a_case_and_sees_the_same_page_as_for_a_missing_on
     foreign, missing = person.get(f"/cases/{case['id']}"), person.get("/cases/cas_nothing")
     assert foreign.status_code == missing.status_code == 404
     assert "chipped" not in foreign.text
+
+
+def test_a_report_past_the_forms_limits_names_each_field_and_opens_no_case(
+    person: TestClient, container: Container, api: Api, clock: FixedClock, buyer: Party, seller: Party
+) -> None:
+    """Browsers keep to the textarea's maxlength; a client that does not gets the field and the limit."""
+    order = delivered_order(api, buyer, seller, clock)
+    csrf = sign_in(person, container, "ana@example.com")
+    r = person.post(
+        f"/orders/{order['id']}/report",
+        data=REPORT | {"csrf_token": csrf, "description": "x" * 5001, "amount": "9" * 21},
+    )
+    assert r.status_code == 422 and "Please check the form" in r.text
+    assert "description: String should have at most 5000 characters" in r.text
+    assert "amount: String should have at most 20 characters" in r.text
+    assert count(container, cases) == 0
+    r = person.post(
+        f"/orders/{order['id']}/report", data=REPORT | {"csrf_token": csrf, "description": "x" * 5000}
+    )
+    assert r.status_code in (200, 303) and count(container, cases) == 1

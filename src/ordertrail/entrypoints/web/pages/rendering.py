@@ -27,6 +27,7 @@ from ordertrail.domain.errors import (
 )
 from ordertrail.domain.money import format_money
 from ordertrail.entrypoints.web.pages import case_words
+from ordertrail.entrypoints.web.problems import field_errors
 
 WEB = Path(__file__).resolve().parents[1]
 TEMPLATES = WEB / "templates"
@@ -174,9 +175,12 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except SignInRequired as exc:
                 return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
-            except RequestValidationError:
+            except RequestValidationError as exc:
+                # Browsers keep to the forms' own limits; this is what reaches the server past them:
+                # each field named with what is wrong, as the API would say it.
+                wrong = ValidationFailed(field_errors(list(exc.errors())))
                 return error_page(
-                    request, 400, "That did not work", "The form was incomplete; go back and try again."
+                    request, 422, "Please check the form", f"{wrong.detail}. Go back and correct it."
                 )
             except DomainError as exc:
                 for kind, status, title in _REFUSALS:
