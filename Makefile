@@ -19,8 +19,10 @@ $(AXE):
 
 setup: $(STAMP) $(AXE)
 
+# `make run PORT=8080` serves the demo on another port.
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/ordertrail demo --serve
+	$(BIN)/ordertrail demo --serve --port $(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL when a server answers at 127.0.0.1:5432
 # (CI sets ORDERTRAIL_REQUIRE_POSTGRES=1 so that a missing server fails instead of skipping).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import typer
 
@@ -54,6 +56,17 @@ PRODUCTS = [
 ]
 
 
+def _write_keys(data_dir: Path, keys: dict[str, str]) -> Path:
+    """The demo's keys as `NAME=value` lines a shell can source, readable by their owner only."""
+    path = Path(data_dir) / "demo-keys.env"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.writelines(f"{name}={value}\n" for name, value in keys.items())
+    os.chmod(path, 0o600)  # an older file keeps its mode through O_CREAT
+    return path
+
+
 def _sim_number() -> str:
     return "SIM" + "".join(secrets.choice("0123456789") for _ in range(10))
 
@@ -70,6 +83,7 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
     ]
     support = create_user(deps, "support", "Sam Support", "support@ordertrail.example")
     carrier = create_user(deps, "carrier", "Simulated Carrier", None)
+    admin = create_user(deps, "admin", "Demo Admin", None)
 
     parcels: list[tuple[str, datetime, Location]] = []
     typer.echo("Placing orders and shipping parcels ...", err=True)
@@ -108,6 +122,18 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
     typer.echo(f"  seller  {seller.user.name}: API key {seller.api_key}")
     typer.echo(f"  support {support.user.name}: API key {support.api_key}")
     typer.echo(f"  carrier {carrier.user.name}: API key {carrier.api_key}")
+    typer.echo(f"  admin   {admin.user.name}: API key {admin.api_key}")
+    keys = _write_keys(
+        container.settings.data_dir,
+        {
+            "ADMIN": admin.api_key,
+            "DEMO_BUYER_KEY": buyers[0].api_key,
+            "DEMO_SELLER_KEY": seller.api_key,
+            "DEMO_SUPPORT_KEY": support.api_key,
+            "DEMO_CARRIER_KEY": carrier.api_key,
+        },
+    )
+    typer.echo(f"  the same as shell variables (the README's walkthrough uses $ADMIN): . {keys}")
     typer.echo("")
     typer.echo("Try:")
     typer.echo(f"  curl -s {base}/v1/orders -H 'Authorization: Bearer {buyers[0].api_key}'")

@@ -1,0 +1,55 @@
+"""`ordertrail demo`: the living marketplace a new user starts from, and the keys it hands over."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from ordertrail.bootstrap import build
+from ordertrail.config import Settings
+from ordertrail.entrypoints.web.app import create_app
+
+
+def test_the_demo_fills_a_marketplace_and_hands_over_working_keys_for_the_walkthrough(
+    tmp_path: Path, database_url: str
+) -> None:
+    data = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "ordertrail.entrypoints.cli", "demo", "--seconds-per-hop", "1"],
+        env={**os.environ, "ORDERTRAIL_DATA_DIR": str(data), "ORDERTRAIL_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = dict(
+        line.strip().split(": API key ")
+        for line in result.stdout.splitlines()
+        if ": API key " in line
+    )
+    assert {who.split()[0] for who in printed} == {"buyer", "seller", "support", "carrier", "admin"}
+
+    keys_file = data / "demo-keys.env"
+    assert f". {keys_file}" in result.stdout
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600  # API keys: for their owner only
+    keys = dict(line.split("=", 1) for line in keys_file.read_text().splitlines())
+    assert keys["ADMIN"] == printed["admin   Demo Admin"]
+
+    container = build(Settings(data_dir=data, database_url=database_url))
+    try:
+        with TestClient(create_app(container)) as http:
+            admin = {"Authorization": f"Bearer {keys['ADMIN']}"}
+            made = http.post("/v1/users", headers=admin, json={"role": "seller", "name": "Lumen Lamps"})
+            assert made.status_code == 201  # the walkthrough's first step works with $ADMIN
+            buyer = {"Authorization": f"Bearer {keys['DEMO_BUYER_KEY']}"}
+            orders = http.get("/v1/orders", headers=buyer).json()["items"]
+            assert orders and any(o["shipments"] for o in orders)  # parcels on their way
+            moved = [s for o in orders for s in o["shipments"] if s["status"] != "pending"]
+            assert moved  # the simulator has scanned some of them
+    finally:
+        container.close()
