@@ -28,9 +28,7 @@ def test_the_demo_fills_a_marketplace_and_hands_over_working_keys_for_the_walkth
     )
     assert result.returncode == 0, result.stderr
     printed = dict(
-        line.strip().split(": API key ")
-        for line in result.stdout.splitlines()
-        if ": API key " in line
+        line.strip().split(": API key ") for line in result.stdout.splitlines() if ": API key " in line
     )
     assert {who.split()[0] for who in printed} == {"buyer", "seller", "support", "carrier", "admin"}
 
