@@ -191,6 +191,9 @@ def test_the_buyer_withdraws_and_the_case_no_longer_holds_the_order_open(
     assert r.status_code == 200 and r.json()["status"] == "withdrawn" and r.json()["closed_at"]
     assert steps(r.json()) == [("open", "buyer"), ("withdraw", "buyer")]
     assert kinds(api, seller) == ["case_opened", "case_resolved"]
+    closed = next(n for n in api.inbox(seller) if n["type"] == "case_resolved")
+    # The ids as they are (a notice once lower-cased the whole sentence, naming no real case).
+    assert closed["body"].startswith(f"Case {case['id']} (") and f"order {order['id']}" in closed["body"]
     again = post(api, seller, f"/v1/cases/{case['id']}/responses", {"action": "accept", "message": ""})
     assert again.status_code == 409 and again.json()["code"] == "case_closed"
     clock.now = DELIVERED_AT + timedelta(days=31)

@@ -22,8 +22,9 @@ def _data(case: Case) -> dict[str, str]:
     return {"case_id": case.id, "status": case.status.value}
 
 
-def _what(case: Case) -> str:
-    return f"case {case.id} ({_TYPE_WORDS.get(case.type, case.type)}) on order {case.order_id}"
+def _what(case: Case, start: bool = False) -> str:
+    """The case in words; `start` for the head of a sentence (ids keep their case: they are keys)."""
+    return f"{'C' if start else 'c'}ase {case.id} ({_TYPE_WORDS.get(case.type, case.type)}) on order {case.order_id}"
 
 
 def case_opened(case: Case) -> Notice:
@@ -67,7 +68,7 @@ def case_escalated(case: Case, automatic: bool) -> Notice:
 
 def case_resolved(case: Case) -> Notice:
     if case.status is CaseStatus.WITHDRAWN:
-        body = f"{_what(case).capitalize()} was closed without a resolution."
+        body = f"{_what(case, start=True)} was closed without a resolution."
     else:
         assert case.resolution is not None
         r = case.resolution
@@ -76,5 +77,5 @@ def case_resolved(case: Case) -> Notice:
         else:
             result = f"Outcome: {offer_words(r.outcome, r.amount, case.currency)}"
         note = f" Note: {r.note}" if r.note else ""
-        body = f"{_what(case).capitalize()} is resolved. {result}.{note}"
+        body = f"{_what(case, start=True)} is resolved. {result}.{note}"
     return Notice("case_resolved", f"Case {case.id} closed", body, _data(case))
