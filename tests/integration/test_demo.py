@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from ordertrail.bootstrap import build
@@ -51,3 +54,41 @@ def test_the_demo_fills_a_marketplace_and_hands_over_working_keys_for_the_walkth
             assert moved  # the simulator has scanned some of them
     finally:
         container.close()
+
+
+def test_the_served_demos_links_point_where_it_listens(tmp_path: Path, database_url: str) -> None:
+    """Without a configured public URL, tracking links followed the default port 8000, dead when the
+    demo served on another one (`make run PORT=8080`)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path / "demo"
+    env = {**os.environ, "ORDERTRAIL_DATA_DIR": str(data), "ORDERTRAIL_DATABASE_URL": database_url}
+    env.pop("ORDERTRAIL_BASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ordertrail.entrypoints.cli", "demo", "--serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the demo did not start"
+            time.sleep(0.3)
+        keys = dict(line.split("=", 1) for line in (data / "demo-keys.env").read_text().splitlines())
+        orders = httpx.get(
+            f"{base}/v1/orders", headers={"Authorization": f"Bearer {keys['DEMO_BUYER_KEY']}"}
+        ).json()["items"]
+        urls = [s["tracking_url"] for o in orders for s in o["shipments"]]
+        assert urls and all(u.startswith(f"{base}/track/SIM") for u in urls)
+        assert httpx.get(urls[0]).status_code == 200  # the link works
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -33,6 +33,20 @@ def _container() -> Container:
     return container
 
 
+def _links_follow(host: str, port: int) -> None:
+    """Unless a public URL is configured, links (e-mails, tracking pages, the simulated carrier's
+    tracking URL) point where this server listens, in this process and in the API processes it
+    starts, rather than at the default port 8000."""
+    import os
+
+    if "base_url" in Settings().model_fields_set:
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    os.environ["ORDERTRAIL_BASE_URL"] = f"http://{shown}:{port}"
+
+
 def _echo_json(value: object) -> None:
     from ordertrail.entrypoints.web.json import dumps
 
@@ -52,6 +66,7 @@ def serve(
     from ordertrail.entrypoints import logs
     from ordertrail.entrypoints.web.app import create_app
 
+    _links_follow(host, port)
     container = _container()
     logs.configure(container.settings.log_level)
     if workers > 1:  # each API process tunes its own collector (web/asgi.py)
@@ -191,6 +206,8 @@ def demo(
     from ordertrail.entrypoints.cli.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING)
+    if serve_after:
+        _links_follow(host, port)
     run_demo(_container(), serve_after, host, port, seconds_per_hop)
 
 
