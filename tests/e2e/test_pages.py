@@ -514,3 +514,12 @@ def test_a_nul_in_a_multipart_form_field_is_refused_and_nothing_is_stored(
         follow_redirects=False,
     )
     assert r.status_code == 303  # the same form without the NUL goes through
+
+
+def test_a_wrong_address_shows_a_browser_a_page_and_the_api_its_problem_json(browser: TestClient) -> None:
+    page = browser.get("/no-such-page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Not found" in page.text and "check the link" in page.text
+    for path, accept in (("/no-such-page", "*/*"), ("/v1/no-such-thing", "text/html")):
+        r = browser.get(path, headers={"Accept": accept})
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
