@@ -441,6 +441,8 @@ def test_delivery_survives_a_late_arriving_older_scan_and_notifies_once_of_the_o
     types = [n["type"] for n in api.inbox(buyer)]
     # Out-for-delivery arrived together with the delivery: a stale notice would only confuse.
     assert types.count("delivered") == 1 and types.count("out_for_delivery") == 0
+    delivered = next(n for n in api.inbox(buyer) if n["type"] == "delivered")
+    assert delivered["body"].startswith(f"UPS {UPS}: ")  # the carrier's name, not its slug "ups"
 
 
 def test_every_status_change_is_recorded_in_the_history(api: Api, buyer: Party, seller: Party) -> None:

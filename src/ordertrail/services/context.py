@@ -57,6 +57,12 @@ class Deps:
     # in this process share a transaction (services.write_groups); None: each its own.
     write_groups: WriteGroups | None = None
 
+    def carrier_name(self, slug: str) -> str:
+        """The carrier as people know it ("UPS"), for notices and messages; a slug the directory
+        does not know stays as it is."""
+        carrier = self.carriers.get(slug)
+        return carrier.name if carrier else slug
+
     def read(self) -> UnitOfWork:
         """A unit of work for a use case that only reads."""
         return (self.read_uow or self.uow)()

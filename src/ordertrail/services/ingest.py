@@ -353,8 +353,9 @@ def _fold_new_events(
             if kind is not None:
                 latest = max(new_events[sid], key=lambda e: e.occurred_at_utc)
                 detail = latest.description or state.status.replace("_", " ")
+                carrier = deps.carrier_name(shipment.carrier) if shipment.carrier else None
                 notice = notices.scan_notice(
-                    kind, shipment.order_id, shipment.carrier, shipment.tracking_number, detail
+                    kind, shipment.order_id, carrier, shipment.tracking_number, detail
                 )
                 # Keyed by the shipment's event count at the change, so a replay or a reload notifies once.
                 plan.outbox += messages(

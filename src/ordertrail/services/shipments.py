@@ -46,22 +46,19 @@ def _resolve(
     return resolution.match.carrier, resolution.match.number
 
 
-def _carrier_name(deps: Deps, slug: str) -> str:
-    carrier = deps.carriers.get(slug)
-    return carrier.name if carrier else slug
-
-
 def _check_not_elsewhere(
-    uow: UnitOfWork, carrier: str, number: str, order_id: str, shipment_id: str | None
+    deps: Deps, uow: UnitOfWork, carrier: str, number: str, order_id: str, shipment_id: str | None
 ) -> None:
+    name = deps.carrier_name(carrier)
     for other_shipment, other_order in uow.shipments.open_with_number(carrier, number):
         if other_shipment != shipment_id and other_order != order_id:
             raise Conflict(
-                f"{carrier} {number} is already the tracking number of another open order.",
+                f"{name} {number} is already the tracking number of another open order; check the "
+                "number on the label.",
                 code="tracking_number_in_use",
             )
         if other_shipment != shipment_id:
-            raise Conflict(f"{carrier} {number} is already on this order.", code="tracking_number_in_use")
+            raise Conflict(f"{name} {number} is already on this order.", code="tracking_number_in_use")
 
 
 def add_shipment(
@@ -120,7 +117,7 @@ def add_shipment(
             order.shipping_address.get("country_code", ""),
             tracked_by,
         )
-        _check_not_elsewhere(uow, slug, number, order.id, None)
+        _check_not_elsewhere(deps, uow, slug, number, order.id, None)
         now = deps.clock()
         shipment = Shipment(
             id=new_id("shp"),
@@ -138,7 +135,7 @@ def add_shipment(
         uow.shipments.add(shipment)
         refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
         url = deps.tracking_url(slug, number)
-        name = _carrier_name(deps, slug)
+        name = deps.carrier_name(slug)
         uow.outbox.add(
             messages(notices.order_shipped(order.id, name, number, url), order.id, [order.buyer_id]), now
         )
@@ -173,14 +170,14 @@ def change_tracking_number(
             order.seller_id,
             order.shipping_address.get("country_code", ""),
         )
-        _check_not_elsewhere(uow, slug, number, order.id, shipment.id)
+        _check_not_elsewhere(deps, uow, slug, number, order.id, shipment.id)
         now = deps.clock()
         uow.shipments.set_tracking(shipment.id, slug, number, now)
         shipment.carrier, shipment.tracking_number, shipment.tracking_added_at = slug, number, now
         if shipment.ship_by is not None:
             refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
         url = deps.tracking_url(slug, number)
-        name = _carrier_name(deps, slug)
+        name = deps.carrier_name(slug)
         uow.outbox.add(
             messages(
                 notices.tracking_number_changed(order.id, name, number, url), order.id, [order.buyer_id]
