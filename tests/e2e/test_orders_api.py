@@ -293,6 +293,24 @@ def test_the_buyer_corrects_the_address_and_the_seller_is_told(api: Api, buyer: 
     assert r.status_code == 200 and r.json()["shipping_address"]["city"] == "CUPERTINO"
     api.run_worker()
     assert [n["type"] for n in api.inbox(seller)] == ["address_changed"]
+    assert api.inbox(seller)[0]["body"].endswith("Ship to the new address.")
+
+
+def test_an_address_change_after_the_label_tells_the_seller_to_correct_it(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    """Until the carrier's first scan the address may change; a label already made for the old one
+    must then be corrected, or the parcel goes to the old address."""
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, "1Z5R89390357567127")
+    new = {**ADDRESS, "street_address": "1 Infinite Loop", "city": "Cupertino", "postal_code": "95014"}
+    r = api.client.put(f"/v1/orders/{order['id']}/shipping-address", json=new, headers=buyer.auth)
+    assert r.status_code == 200
+    api.run_worker()
+    changed = [n for n in api.inbox(seller) if n["type"] == "address_changed"]
+    assert len(changed) == 1
+    assert "The label of UPS 1Z5R89390357567127 was made for the old address" in changed[0]["body"]
+    assert "Ship to the new address" not in changed[0]["body"]
 
 
 def test_an_invalid_new_address_is_refused_and_the_old_one_kept(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -77,11 +78,19 @@ def tracking_number_changed(order_id: str, carrier: str, number: str, url: str |
     )
 
 
-def address_changed(order_id: str, summary: str) -> Notice:
+def address_changed(order_id: str, summary: str, labelled: Sequence[str] = ()) -> Notice:
+    """`labelled`: the parcels ("UPS 1Z…") whose label was made for the old address, not yet scanned."""
+    if labelled:
+        todo = (
+            f"The label of {', '.join(labelled)} was made for the old address: correct it before the "
+            "carrier collects the parcel, or ask the carrier to redirect it."
+        )
+    else:
+        todo = "Ship to the new address."
     return Notice(
         "address_changed",
         f"Delivery address changed on order {order_id}",
-        f"The buyer changed the delivery address of order {order_id} to: {summary}. Ship to the new address.",
+        f"The buyer changed the delivery address of order {order_id} to: {summary}. {todo}",
     )
 
 

@@ -202,7 +202,13 @@ def change_address(deps: Deps, actor: User, order_id: str, address: Mapping[str,
             for k, v in normalized.items()
             if k in ("street_address", "city", "postal_code", "country_code") and v
         )
-        uow.outbox.add(messages(notices.address_changed(order.id, summary), order.id, [order.seller_id]), now)
+        labelled = [
+            f"{deps.carrier_name(s.carrier)} {s.tracking_number}"
+            for s in shipments
+            if s.carrier and s.tracking_number
+        ]
+        notice = notices.address_changed(order.id, summary, labelled)
+        uow.outbox.add(messages(notice, order.id, [order.seller_id]), now)
         uow.commit()
         order.shipping_address = normalized
     return order
