@@ -314,6 +314,7 @@ def test_refunds_on_an_order_never_exceed_what_was_paid(
     )
     r = open_case(api, buyer, order["id"], "wrong_item", "partial_refund", amount=1)
     assert r.status_code == 409 and r.json()["code"] == "refund_exceeds_paid"
+    assert r.json()["detail"] == "Everything paid for this order has already been refunded."
     with api.container.engine.connect() as c:
         assert c.execute(select(refunds.c.amount)).scalars().all() == [4497]
 
@@ -350,7 +351,7 @@ def test_bad_case_requests_are_refused_with_field_paths_and_store_nothing(
     assert r.status_code == 422 and r.json()["errors"][0] == {
         "field": "amount",
         "code": "required",
-        "message": "Say how much to refund, in minor units.",
+        "message": "Say how much to refund: a partial refund needs an amount.",
     }
     r = open_case(api, buyer, order["id"], "damaged", "refund", shipment_id="shp_other")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "shipment_id"
@@ -429,3 +430,16 @@ def test_an_open_case_keeps_a_delivered_order_from_completing(
     )
     assert r.status_code == 200, r.text
     assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "completed"
+
+
+def test_an_offer_past_what_is_left_to_refund_says_both_amounts_in_money(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    order = delivered_order(api, buyer, seller, clock)
+    case = opened(api, buyer, order["id"], "damaged", "partial_refund", amount=500)
+    offer = {"action": "offer", "resolution": "partial_refund", "amount": 5000, "message": "All of it"}
+    r = post(api, seller, f"/v1/cases/{case['id']}/responses", offer)
+    assert r.status_code == 409 and r.json()["detail"] == (
+        "Refunding 50.00 USD would take the refunds on this order past what was paid; "
+        "at most 44.97 USD is left to refund."
+    )

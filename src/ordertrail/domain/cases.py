@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from ordertrail.domain.errors import Conflict, Forbidden, ValidationFailed
+from ordertrail.domain.money import format_money
 from ordertrail.domain.statuses import ShipmentStatus
 
 
@@ -296,7 +297,9 @@ def reporting_window(
 # --- money -------------------------------------------------------------------------------------------
 
 
-def settle_amount(outcome: Outcome, amount: int | None, refundable: int, field: str = "amount") -> int | None:
+def settle_amount(
+    outcome: Outcome, amount: int | None, refundable: int, currency: str, field: str = "amount"
+) -> int | None:
     """The amount an outcome moves (None for a replacement or a rejection), checked against what is left.
 
     A refund without an amount refunds everything still refundable; a partial refund needs one.
@@ -308,9 +311,11 @@ def settle_amount(outcome: Outcome, amount: int | None, refundable: int, field: 
             )
         return None
     if amount is None and outcome is Outcome.PARTIAL_REFUND:
-        raise ValidationFailed.one(field, "required", "Say how much to refund, in minor units.")
+        raise ValidationFailed.one(
+            field, "required", "Say how much to refund: a partial refund needs an amount."
+        )
     if amount is not None and amount < 1:
-        raise ValidationFailed.one(field, "too_small", "A refund is at least 1 (minor unit).")
+        raise ValidationFailed.one(field, "too_small", f"A refund is at least {format_money(1, currency)}.")
     value = refundable if amount is None else amount
     if refundable <= 0:
         raise Conflict(
@@ -318,8 +323,8 @@ def settle_amount(outcome: Outcome, amount: int | None, refundable: int, field: 
         )
     if value > refundable:
         raise Conflict(
-            f"Refunding {value} would take the refunds on this order past what was paid; "
-            f"at most {refundable} is left to refund.",
+            f"Refunding {format_money(value, currency)} would take the refunds on this order past what "
+            f"was paid; at most {format_money(refundable, currency)} is left to refund.",
             code="refund_exceeds_paid",
         )
     return value
@@ -359,7 +364,9 @@ def open_case(
     if not request.description.strip():
         raise ValidationFailed.one("description", "required", "Describe the problem.")
     reporting_window(request.type, order.promised_latest, parcels, now, policy)
-    settle_amount(_OUTCOME_OF_REQUEST[request.requested_resolution], request.amount, refundable)
+    settle_amount(
+        _OUTCOME_OF_REQUEST[request.requested_resolution], request.amount, refundable, order.currency
+    )
     return Case(
         id=case_id,
         order_id=order.id,
@@ -411,7 +418,7 @@ def _seller_may_respond(case: Case) -> None:
 def _accept(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
     _seller_may_respond(case)
     outcome = _OUTCOME_OF_REQUEST[case.requested_resolution]
-    return _resolve(case, cmd, outcome, settle_amount(outcome, case.amount, refundable), now)
+    return _resolve(case, cmd, outcome, settle_amount(outcome, case.amount, refundable, case.currency), now)
 
 
 def _offer(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
@@ -424,7 +431,7 @@ def _offer(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
         raise ValidationFailed.one(
             "resolution", "invalid_choice", "An offer is a refund, a partial refund or a replacement."
         )
-    amount = settle_amount(cmd.outcome, cmd.amount, refundable)
+    amount = settle_amount(cmd.outcome, cmd.amount, refundable, case.currency)
     return replace(
         case, status=CaseStatus.AWAITING_BUYER, offer=Offer(cmd.outcome, amount, now), updated_at=now
     )
@@ -442,7 +449,11 @@ def _accept_offer(case: Case, cmd: Command, now: datetime, refundable: int) -> C
         raise Conflict("There is no offer from the seller to accept.", code="no_offer")
     offer = case.offer
     return _resolve(
-        case, cmd, offer.resolution, settle_amount(offer.resolution, offer.amount, refundable), now
+        case,
+        cmd,
+        offer.resolution,
+        settle_amount(offer.resolution, offer.amount, refundable, case.currency),
+        now,
     )
 
 
@@ -486,7 +497,9 @@ def _decide(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
         raise ValidationFailed.one("outcome", "required", "Give the decision.")
     if not cmd.note.strip():
         raise ValidationFailed.one("note", "required", "Explain the decision to both parties.")
-    return _resolve(case, cmd, cmd.outcome, settle_amount(cmd.outcome, cmd.amount, refundable), now)
+    return _resolve(
+        case, cmd, cmd.outcome, settle_amount(cmd.outcome, cmd.amount, refundable, case.currency), now
+    )
 
 
 _Handler = Callable[[Case, Command, datetime, int], Case]
