@@ -110,6 +110,7 @@ def test_a_buyer_signs_in_by_link_and_sees_a_new_carrier_scan_appear_live(
     ana.page.get_by_role("button", name="Save the new address").click()
     expect(ana.page.locator("#f-postal_code-error")).to_contain_text("does not belong to CA")
     expect(ana.page.get_by_label("Postal code")).to_have_attribute("aria-invalid", "true")
+    expect(ana.page.get_by_label("Postal code")).to_be_focused()  # the field to fix, in view
     ana.snap("buyer-address-correction")
     ana.page.get_by_label("Street address").fill("1 Infinite Loop")
     ana.page.get_by_label("City").fill("Cupertino")
@@ -148,6 +149,7 @@ def test_the_seller_adds_tracking_with_the_carrier_detected_as_they_type(
     expect(sunny.page.locator("#add-detected")).to_contain_text("fails the check digit")
     sunny.page.get_by_role("button", name="Add tracking").click()
     expect(sunny.page.locator("#add-carrier-error")).to_contain_text("fails the check digit")
+    expect(sunny.page.locator('[aria-invalid="true"]').first).to_be_focused()
     sunny.snap("seller-tracking-error")
 
     number = sunny.page.get_by_label("Tracking number")
