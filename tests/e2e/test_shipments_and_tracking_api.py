@@ -94,6 +94,15 @@ def test_an_undetectable_number_is_refused_on_the_carrier_field(
         f"/v1/orders/{order['id']}/shipments", json={"tracking_number": "HELLO"}, headers=seller.auth
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "carrier"
+    # One character off a UPS number: the advice is the label, since choosing UPS cannot pass it.
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": "1Z5R89390357567128"},
+        headers=seller.auth,
+    )
+    message = r.json()["errors"][0]["message"]
+    assert r.status_code == 422 and "fails the check digit" in message
+    assert "check it against the label, or choose the carrier if it was not UPS" in message
 
 
 def test_a_number_valid_for_two_carriers_is_ambiguous_until_context_settles_it(

@@ -232,7 +232,8 @@ class CarrierDirectory:
             names = " or ".join(self._rules.name(slug) for slug in near)
             return (
                 f"{normalise(number)} fits the format of {names} numbers but fails the check digit, so a "
-                "character was probably mistyped; correct it or say which carrier shipped it."
+                f"character was probably mistyped; check it against the label, or choose the carrier if "
+                f"it was not {names}."
             )
         return f"No carrier we know uses numbers like {normalise(number)}; say which carrier shipped it."
 
