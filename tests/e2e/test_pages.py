@@ -331,6 +331,13 @@ def test_the_to_ship_queue_puts_the_earliest_ship_by_first_and_marks_overdue_ord
     rows = page.split('<li class="card queue-row')[1:]
     assert "is-overdue" in rows[0] and "Overdue" in rows[0] and "overdue by" in rows[0]
     assert "Overdue" not in rows[1] and "left" in rows[1]
+    # An order that has left the queue is still one click away, with its tracking number.
+    everything = browser.get("/seller/orders").text
+    assert max(everything.index(shipped["id"]), everything.index(second["id"])) < everything.index(
+        first["id"]
+    )
+    assert f'UPS <span class="mono">{UPS}</span>' in everything
+    assert f'href="/seller/orders/{shipped["id"]}"' in everything
 
 
 def test_adding_a_mistyped_tracking_number_shows_the_error_inline_and_stores_nothing(

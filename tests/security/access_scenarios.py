@@ -405,6 +405,7 @@ SCENARIOS: dict[tuple[str, str], Builder] = {
     ("GET", "/inbox"): _get("/inbox"),
     ("POST", "/inbox/{notification_id}/read"): _notification_read("/inbox/"),
     ("GET", "/seller"): _get("/seller"),
+    ("GET", "/seller/orders"): _get("/seller/orders"),
     ("GET", "/seller/orders/{order_id}"): _page_order("GET", "/seller/orders/"),
     ("POST", "/seller/orders/{order_id}/shipments"): lambda w, o, c, own: Call(
         "POST",

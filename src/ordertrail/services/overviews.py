@@ -1,4 +1,4 @@
-"""What the buyer's pages show: the orders list with delivery windows and one order with its tracking."""
+"""What the order pages show: the buyer's and the seller's orders lists with delivery windows and one order with its tracking."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class OrderSummary:
     window: tuple[date, date]
     late: bool
     parcels: int
+    tracking: tuple[tuple[str, str], ...] = ()  # (carrier name, number) of each parcel with one
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,12 @@ def orders_overview(deps: Deps, actor: User, cursor: str | None, limit: int = 20
         )
         late = any(s.predicted_late for s in parcels)  # the estimator's flag, as on the order page
         seller = sellers.get(o.seller_id)
-        items.append(OrderSummary(o, seller.name if seller else "", window, late, len(parcels)))
+        tracking = tuple(
+            (deps.carrier_name(s.carrier), s.tracking_number)
+            for s in parcels
+            if s.carrier and s.tracking_number
+        )
+        items.append(OrderSummary(o, seller.name if seller else "", window, late, len(parcels), tracking))
     return OrdersOverview(items, page.next_cursor)
 
 

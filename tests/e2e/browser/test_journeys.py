@@ -168,6 +168,11 @@ def test_the_seller_adds_tracking_with_the_carrier_detected_as_they_type(
     ]
     assert len(shipped) == 1 and UPS in shipped[0]["body"]
 
+    sunny.page.get_by_role("link", name="Orders", exact=True).click()  # it left "To ship"; still here
+    expect(sunny.page.get_by_role("heading", name="All orders")).to_be_visible()
+    expect(sunny.page.locator(".order-row", has_text=UPS)).to_have_count(1)
+    sunny.snap("seller-orders")
+
 
 def test_the_public_tracking_page_shows_the_journey_in_the_shops_colours_and_no_personal_data(
     people: Any, container: Container, clock: FixedClock

@@ -153,6 +153,7 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
         ("GET", "/inbox"): PAGE_PEOPLE,
         ("POST", "/inbox/{notification_id}/read"): session(buyer=OWN, seller=OWN, support=OWN, admin=OWN),
         ("GET", "/seller"): session(seller=ANY),
+        ("GET", "/seller/orders"): session(seller=ANY),
         ("GET", "/seller/orders/{order_id}"): session(seller=OWN),
         ("POST", "/seller/orders/{order_id}/shipments"): session(seller=OWN),
         ("POST", "/seller/shipments/{shipment_id}/tracking-number"): session(seller=OWN),

@@ -1,4 +1,4 @@
-"""The seller's pages: the to-ship queue, adding or correcting tracking, cases to answer, performance."""
+"""The seller's pages: the to-ship queue, all orders, adding or correcting tracking, cases to answer, performance."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ SellerForm = Annotated[WebSession, Depends(role_form(Role.SELLER))]
 async def to_ship(request: Request, session: Seller) -> Response:
     rows = await run_in_threadpool(dispatch_queue.to_ship, deps_of(request), session.user)
     return render(request, "seller/queue.html", rows=rows)
+
+
+@router.get("/seller/orders")
+async def all_orders(request: Request, session: Seller, cursor: str | None = None) -> Response:
+    """Every order of the shop, newest first: the way back to one that has left the to-ship queue."""
+    overview = await run_in_threadpool(overviews.orders_overview, deps_of(request), session.user, cursor)
+    return render(request, "seller/orders.html", overview=overview)
 
 
 async def _order_page(
