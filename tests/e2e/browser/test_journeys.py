@@ -102,6 +102,9 @@ def test_a_buyer_signs_in_by_link_and_sees_a_new_carrier_scan_appear_live(
 
     ana.goto(f"/orders/{delivered.id}")
     expect(ana.page.locator(".proof")).to_contain_text("Signed for by A. SOUZA")
+    # Delivered: the day it came, no estimate still pending, no talk of changing the address.
+    expect(ana.page.locator("main")).not_to_contain_text("Expected delivery")
+    expect(ana.page.locator("main")).not_to_contain_text("can no longer change")
     ana.snap("buyer-order-delivered")
 
     ana.goto(f"/orders/{waiting.id}")
