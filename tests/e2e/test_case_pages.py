@@ -126,6 +126,13 @@ def test_the_seller_answer_and_the_support_decision_refuse_bad_input_inline(
     )
     assert r.status_code == 303
     assert api.client.get(f"/v1/cases/{case['id']}", headers=buyer.auth).json()["offer"]["amount"] == 1250
+    # Each side reads whose turn it is in its own words.
+    assert "Waiting for the buyer" in person.get("/seller/cases").text
+    with TestClient(create_app(container)) as ana:
+        sign_in(ana, container, "ana@example.com")
+        assert "Your turn" in ana.get("/cases").text
+        page = ana.get(f"/cases/{case['id']}").text
+        assert "Accept it below, or ask platform support to decide." in page
 
     api.client.post(f"/v1/cases/{case['id']}/escalate", json={}, headers=buyer.auth)
     support = api.user("support", "Sam Support", "sam@example.com")

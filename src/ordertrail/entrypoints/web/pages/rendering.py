@@ -112,12 +112,21 @@ def environment() -> jinja2.Environment:
         label=progress.label,
         urlpart=lambda v: quote(str(v), safe=""),
         case_type=case_words.case_type,
-        case_status=lambda v: case_words.CASE_STATUSES.get(v, v),
+        case_status=_case_status,
         resolution=case_words.resolution,
         party=lambda v: case_words.PARTIES.get(v, v),
     )
     env.globals.update(static=static_url, milestones=progress.milestones)
     return env
+
+
+@jinja2.pass_context
+def _case_status(ctx: jinja2.runtime.Context, value: str) -> str:
+    """A case's status in words, "Your turn" when it waits for the person reading."""
+    user = ctx.get("user")
+    if user is not None and value == f"awaiting_{user.role}":
+        return "Your turn"
+    return case_words.CASE_STATUSES.get(value, value)
 
 
 def page_context(request: Request) -> dict[str, Any]:
