@@ -195,8 +195,8 @@ def people(chromium: Any, live_server: str, axe_source: str) -> Iterator[Any]:
     """Make a person with a browser of their own: `people("buyer")`."""
     made: list[Person] = []
 
-    def make(name: str) -> Person:
-        context = chromium.new_context(viewport=PHONE, locale="en-US", timezone_id="UTC")
+    def make(name: str, timezone_id: str = "UTC") -> Person:
+        context = chromium.new_context(viewport=PHONE, locale="en-US", timezone_id=timezone_id)
         context.set_default_timeout(WAIT_MS)
         page = context.new_page()
         person = Person(name, context, page, live_server, axe_source)

@@ -314,3 +314,22 @@ def test_a_damaged_item_is_reported_with_a_photo_answered_by_the_seller_and_deci
     # A rate held to a ceiling (at most 1 % of orders with a case) is over it, not "below target".
     expect(sunny.page.locator(".figure-miss").first).to_contain_text("Over the limit")
     sunny.snap("seller-performance")
+
+
+def test_times_show_in_the_readers_own_zone_and_follow_live_updates(
+    people: Any, container: Container, clock: FixedClock
+) -> None:
+    """A buyer in California sees when things happened on their own clock: a parcel delivered at
+    05:06 UTC on a Friday came on Thursday evening there."""
+    shop = Shop.open(container)
+    order = in_transit_parcel(shop, clock)
+    ana = people("buyer", timezone_id="America/Los_Angeles")
+    sign_in(ana, shop, shop.buyer)
+    ana.goto(f"/orders/{order.id}")
+    placed = ana.page.locator("time[data-utc]").first
+    expect(placed).to_have_text(re.compile(r"^\w{3} \d{2} \w{3} 2026, \d{2}:\d{2} PST$"))
+    assert placed.get_attribute("datetime") == order.placed_at.isoformat()
+    # The tracking section swapped in live after a scan is shown in the reader's zone too.
+    shop.scan(UPS, "2026-11-28T05:06:00+00:00", S.DELIVERED, "Delivered, left at front door", MOUNTAIN_VIEW)
+    delivered = ana.page.locator("#tracking time[data-utc]").first
+    expect(delivered).to_have_text("Fri 27 Nov 2026, 21:06 PST")

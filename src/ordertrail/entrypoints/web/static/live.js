@@ -12,6 +12,7 @@
       before[card.getAttribute("aria-labelledby")] = card.querySelectorAll(".event").length;
     });
     region.innerHTML = event.data;
+    if (window.localiseTimes) window.localiseTimes(region);
     var news = [];
     region.querySelectorAll(".shipment").forEach(function (card) {
       var known = before[card.getAttribute("aria-labelledby")] || 0;
