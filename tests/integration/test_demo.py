@@ -52,6 +52,18 @@ def test_the_demo_fills_a_marketplace_and_hands_over_working_keys_for_the_walkth
             assert orders and any(o["shipments"] for o in orders)  # parcels on their way
             moved = [s for o in orders for s in o["shipments"] if s["status"] != "pending"]
             assert moved  # the simulator has scanned some of them
+            # The buyer and the seller whose keys are printed deal with each other.
+            seller = {"Authorization": f"Bearer {keys['DEMO_SELLER_KEY']}"}
+            theirs = {o["id"] for o in http.get("/v1/orders", headers=seller).json()["items"]}
+            assert theirs & {o["id"] for o in orders}
+            # Orders come before their parcels' scans (they were once placed after them).
+            for o in orders:
+                scans = [
+                    e["occurred_at"]
+                    for s in http.get(f"/v1/orders/{o['id']}/tracking", headers=buyer).json()["shipments"]
+                    for e in s["events"]
+                ]
+                assert all(o["placed_at"] < at for at in scans), (o["placed_at"], scans)
     finally:
         container.close()
 

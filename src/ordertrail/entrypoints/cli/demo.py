@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -87,12 +88,15 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
 
     parcels: list[tuple[str, datetime, Location]] = []
     typer.echo("Placing orders and shipping parcels ...", err=True)
+    # The parcels' journeys start up to 9 hops back (below); their orders and labels come before.
+    before = replace(deps, clock=lambda: now - timedelta(seconds=seconds_per_hop * 24) - timedelta(hours=1))
     for n in range(9):
         buyer = buyers[n % len(buyers)]
-        shop = seller if n % 3 else seller2
+        # The buyer and the seller whose keys are printed share orders; the other shop has some too.
+        shop = seller2 if n % 3 == 1 else seller
         sku, title, price = PRODUCTS[n % len(PRODUCTS)]
         order, _ = place_order(
-            deps,
+            before,
             buyer.user,
             PlaceOrder(
                 seller_id=shop.user.id,
@@ -106,7 +110,7 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
         if n >= 7:
             continue  # left awaiting shipment: the seller's to-ship queue has work
         number = _sim_number()
-        add_shipment(deps, shop.user, order.id, number, "simulated", None)
+        add_shipment(before, shop.user, order.id, number, "simulated", None)
         a = ADDRESSES[n % len(ADDRESSES)]
         destination = Location(a["city"], a["country_area"], a["postal_code"], a["country_code"])
         # Stagger the starts so the demo opens with parcels at every stage of their journey.
