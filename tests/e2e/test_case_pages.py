@@ -138,6 +138,16 @@ def test_the_seller_answer_and_the_support_decision_refuse_bad_input_inline(
     support = api.user("support", "Sam Support", "sam@example.com")
     with TestClient(create_app(container)) as staff:
         token = sign_in(staff, container, "sam@example.com")
+        queue = staff.get("/support").text
+        assert "Ana Souza (buyer) and Sunny Gadgets (seller)" in queue
+        second = api.client.post(
+            f"/v1/orders/{order['id']}/cases",
+            json={"type": "missing_items", "description": "One mug short.", "requested_resolution": "refund"},
+            headers=buyer.auth,
+        ).json()
+        shown = staff.get(f"/cases/{case['id']}").text
+        assert "Ana Souza (buyer) and Sunny Gadgets (seller)" in shown
+        assert "Other cases on this order" in shown and f'href="/cases/{second["id"]}"' in shown
         r = staff.post(f"/cases/{case['id']}/decision", data={"csrf_token": token, "outcome": "refund"})
         assert r.status_code == 422 and 'id="decision-note-error"' in r.text
         assert "escalated" in api.client.get(f"/v1/cases/{case['id']}", headers=support.auth).json()["status"]

@@ -7,7 +7,7 @@ take it, or would take it once its form is filled in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,9 @@ class CasePage:
     actions: frozenset[Action]
     deadline: Deadline | None
     tracking: dict[str, Any] | None  # the order's parcels, for the seller and support
+    buyer_name: str = ""
+    seller_name: str = ""
+    others: tuple[Case, ...] = ()  # the order's other cases, oldest first
 
 
 def _possible(
@@ -75,6 +78,8 @@ def case_page(deps: Deps, actor: User, case_id: str) -> CasePage:
         view = view_of(uow, case)
         order = uow.orders.get(case.order_id)
         tracking = uow.tracking.order_tracking(case.order_id) if party is not Party.BUYER else None
+        names = uow.users.many({case.buyer_id, case.seller_id})
+        others = tuple(c for c in uow.cases.for_order(case.order_id) if c.id != case.id)
     assert order is not None  # a case always belongs to an order (foreign key)
     refundable = view.order_total - view.refunded_total
     actions = frozenset(
@@ -83,7 +88,22 @@ def case_page(deps: Deps, actor: User, case_id: str) -> CasePage:
     if tracking is not None:
         for s in tracking["shipments"]:
             s["tracking_url"] = deps.tracking_url(s["carrier"], s["tracking_number"])
-    return CasePage(view, party, order, actions, _deadline(case, now), tracking)
+    return CasePage(
+        view,
+        party,
+        order,
+        actions,
+        _deadline(case, now),
+        tracking,
+        _name(names, case.buyer_id),
+        _name(names, case.seller_id),
+        others,
+    )
+
+
+def _name(users: dict[str, User], user_id: str) -> str:
+    user = users.get(user_id)
+    return user.name if user else ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,7 @@ class QueuedCase:
     case: Case
     deadline: Deadline | None
     waiting: str  # how long it has waited in its current state
+    parties: tuple[str, str] = ("", "")  # the buyer's and the seller's names (support's queue)
 
 
 def _queued(cases: list[Case], now: datetime) -> list[QueuedCase]:
@@ -129,4 +150,9 @@ def escalations(deps: Deps, actor: User, limit: int = 100) -> list[QueuedCase]:
     """Support's queue: escalated cases, the longest waiting first."""
     if actor.role not in (Role.SUPPORT, Role.ADMIN):
         raise Forbidden("The escalation queue is for platform support.")
-    return _queued(_list(deps, actor, CaseStatus.ESCALATED, limit), deps.clock())
+    queued = _queued(_list(deps, actor, CaseStatus.ESCALATED, limit), deps.clock())
+    with deps.read() as uow:
+        users = uow.users.many({id_ for q in queued for id_ in (q.case.buyer_id, q.case.seller_id)})
+    return [
+        replace(q, parties=(_name(users, q.case.buyer_id), _name(users, q.case.seller_id))) for q in queued
+    ]

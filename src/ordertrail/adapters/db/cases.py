@@ -183,6 +183,10 @@ class SqlCases:
             nxt = encode_cursor((last.escalated_at or last.opened_at) if queue else last.opened_at, last.id)
         return Page(page, nxt)
 
+    def for_order(self, order_id: str) -> list[Case]:
+        rows = self.c.execute(select(cases).where(cases.c.order_id == order_id).order_by(cases.c.opened_at))
+        return [_case(r) for r in rows]
+
     def add_history(self, entries: Sequence[CaseEvent]) -> None:
         if entries:
             self.c.execute(case_history.insert(), [_event_row(e) for e in entries])
