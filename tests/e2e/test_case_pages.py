@@ -190,3 +190,25 @@ def test_a_report_past_the_forms_limits_names_each_field_and_opens_no_case(
         f"/orders/{order['id']}/report", data=REPORT | {"csrf_token": csrf, "description": "x" * 5000}
     )
     assert r.status_code in (200, 303) and count(container, cases) == 1
+
+
+def test_the_report_form_offers_only_the_problems_this_order_can_have_now_and_says_why_not(
+    person: TestClient, container: Container, api: Api, clock: FixedClock, buyer: Party, seller: Party
+) -> None:
+    waiting = api.order(buyer, seller)
+    delivered = delivered_order(api, buyer, seller, clock)
+    sign_in(person, container, "ana@example.com")
+
+    def choice(html: str, value: str) -> str:
+        start = html.index(f'value="{value}"')
+        return html[start : html.index("</label>", start)]
+
+    before = person.get(f"/orders/{waiting['id']}/report").text
+    assert " disabled" in choice(before, "damaged") and "has not recorded a delivery yet" in choice(
+        before, "damaged"
+    )
+    after = person.get(f"/orders/{delivered['id']}/report").text
+    assert " disabled" not in choice(after, "damaged")
+    assert " disabled" in choice(after, "not_received") and "recorded the delivery" in choice(
+        after, "not_received"
+    )
