@@ -353,6 +353,14 @@ def test_bad_case_requests_are_refused_with_field_paths_and_store_nothing(
         "code": "required",
         "message": "Say how much to refund: a partial refund needs an amount.",
     }
+    # Every field at fault at once, not one per attempt.
+    r = open_case(api, buyer, order["id"], "late_delivery", "partial_refund", description=" ")
+    assert r.status_code == 422
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [
+        ("description", "required"),
+        ("type", "not_applicable"),
+        ("amount", "required"),
+    ]
     r = open_case(api, buyer, order["id"], "damaged", "refund", shipment_id="shp_other")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "shipment_id"
     r = api.client.post(

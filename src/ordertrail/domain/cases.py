@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from ordertrail.domain.errors import Conflict, Forbidden, ValidationFailed
+from ordertrail.domain.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from ordertrail.domain.money import format_money
 from ordertrail.domain.statuses import ShipmentStatus
 
@@ -360,13 +360,24 @@ def open_case(
     now: datetime,
     policy: CasePolicy,
 ) -> Case:
-    """A new case awaiting the seller, or the refusal naming the window or the field at fault."""
+    """A new case awaiting the seller, or the refusal naming the window and every field at fault
+    (all of them at once: a form answered one error at a time is a form sent three times)."""
+    errors: list[FieldError] = []
     if not request.description.strip():
-        raise ValidationFailed.one("description", "required", "Describe the problem.")
-    reporting_window(request.type, order.promised_latest, parcels, now, policy)
-    settle_amount(
-        _OUTCOME_OF_REQUEST[request.requested_resolution], request.amount, refundable, order.currency
+        errors.append(FieldError("description", "required", "Describe the problem."))
+    checks: tuple[Callable[[], object], ...] = (
+        lambda: reporting_window(request.type, order.promised_latest, parcels, now, policy),
+        lambda: settle_amount(
+            _OUTCOME_OF_REQUEST[request.requested_resolution], request.amount, refundable, order.currency
+        ),
     )
+    for check in checks:
+        try:
+            check()
+        except ValidationFailed as refused:
+            errors += refused.errors
+    if errors:
+        raise ValidationFailed(errors)
     return Case(
         id=case_id,
         order_id=order.id,
