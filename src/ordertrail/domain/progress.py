@@ -28,7 +28,7 @@ STATUS_LABELS: dict[str, str] = {
     S.CANCELLED: "Label cancelled",
     S.DELIVERED: "Delivered",
     S.EXPIRED: "Tracking ended",
-    OrderStatus.AWAITING_SHIPMENT: "Pending",
+    OrderStatus.AWAITING_SHIPMENT: "Awaiting shipment",
     OrderStatus.PARTIALLY_SHIPPED: "Partly shipped",
     OrderStatus.SHIPPED: "Shipped",
     OrderStatus.COMPLETED: "Completed",

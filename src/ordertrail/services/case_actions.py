@@ -64,7 +64,7 @@ def respond(
     """The seller accepts (resolves as requested), offers (partial refund or replacement) or rejects."""
     if action not in _RESPONSES:
         raise ValidationFailed.one(
-            "action", "invalid_choice", "Action must be one of: accept, offer, reject."
+            "action", "invalid_choice", "Choose an answer: accept, offer or reject."
         )
     kind = _RESPONSES[action]
     if kind is not Action.OFFER and (resolution is not None or amount is not None):
