@@ -63,9 +63,7 @@ def respond(
 ) -> CaseView:
     """The seller accepts (resolves as requested), offers (partial refund or replacement) or rejects."""
     if action not in _RESPONSES:
-        raise ValidationFailed.one(
-            "action", "invalid_choice", "Choose an answer: accept, offer or reject."
-        )
+        raise ValidationFailed.one("action", "invalid_choice", "Choose an answer: accept, offer or reject.")
     kind = _RESPONSES[action]
     if kind is not Action.OFFER and (resolution is not None or amount is not None):
         field = "resolution" if resolution is not None else "amount"
