@@ -292,7 +292,7 @@ def test_escalating_before_the_sellers_deadline_is_a_conflict_and_changes_nothin
     case = opened(api, buyer, order["id"])
     r = post(api, buyer, f"/v1/cases/{case['id']}/escalate")
     assert r.status_code == 409 and r.json()["code"] == "too_early_to_escalate"
-    assert case["respond_by"] in r.json()["detail"]
+    assert "Thu 03 Dec 2026, 16:00 UTC" in r.json()["detail"] and case["respond_by"] == "2026-12-03T16:00:00Z"
     after = api.client.get(f"/v1/cases/{case['id']}", headers=buyer.auth).json()
     assert after["status"] == "awaiting_seller" and steps(after) == [("open", "buyer")]
     clock.advance(hours=48)

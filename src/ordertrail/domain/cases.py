@@ -218,7 +218,8 @@ def day_after(d: date) -> datetime:
 
 
 def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An instant in a refusal, for people: "Tue 08 Dec 2026, 00:00 UTC"."""
+    return at.astimezone(UTC).strftime("%a %d %b %Y, %H:%M UTC")
 
 
 def _refuse(code: str, message: str) -> ValidationFailed:
