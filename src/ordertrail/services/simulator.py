@@ -8,6 +8,7 @@ ingestion path as a real carrier's events.
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,7 +40,7 @@ def route(number: str, destination: Location, seconds_per_hop: float) -> list[St
     """A deterministic route per tracking number, so re-running the demo replays the same story."""
     seed = int(hashlib.sha256(number.encode()).hexdigest(), 16)
     hop = timedelta(seconds=seconds_per_hop)
-    hubs = [HUBS[(seed >> (4 * i)) % len(HUBS)] for i in range(1 + seed % 3)]
+    hubs = random.Random(seed).sample(HUBS, 1 + seed % 3)  # a parcel passes a hub once
     steps = [
         Step(hop * 0, S.INFO_RECEIVED, "OC", "Shipment information sent to carrier", ORIGIN),
         Step(hop * 1, S.IN_TRANSIT, "PU", "Picked up", ORIGIN),
