@@ -51,16 +51,26 @@ def count(container: Container, table: Any) -> int:
 REPORT = {"type": "damaged", "description": "The mug is chipped.", "requested_resolution": "refund"}
 
 
+def reporting(
+    person: TestClient, container: Container, api: Api, clock: FixedClock, buyer: Party, seller: Party
+) -> Any:
+    """Ana, signed in, at the report form of a delivered order: a poster of that form."""
+    order = delivered_order(api, buyer, seller, clock)
+    csrf = sign_in(person, container, "ana@example.com")
+
+    def post(files: Any = None, **fields: str) -> Any:
+        return person.post(
+            f"/orders/{order['id']}/report", data=REPORT | {"csrf_token": csrf} | fields, files=files
+        )
+
+    return post
+
+
 def test_a_report_with_a_file_that_is_not_a_photo_is_refused_beside_the_field_and_opens_no_case(
     person: TestClient, container: Container, api: Api, clock: FixedClock, buyer: Party, seller: Party
 ) -> None:
-    order = delivered_order(api, buyer, seller, clock)
-    csrf = sign_in(person, container, "ana@example.com")
-    r = person.post(
-        f"/orders/{order['id']}/report",
-        data=REPORT | {"csrf_token": csrf},
-        files={"photo": ("photo.jpg", b"<html>not a photo</html>", "image/jpeg")},
-    )
+    post = reporting(person, container, api, clock, buyer, seller)
+    r = post(files={"photo": ("photo.jpg", b"<html>not a photo</html>", "image/jpeg")})
     assert r.status_code == 422 and 'id="photo-error"' in r.text and "JPEG or PNG" in r.text
     assert "The mug is chipped." in r.text  # what was typed is kept
     assert count(container, cases) == 0
@@ -176,19 +186,13 @@ def test_a_report_past_the_forms_limits_names_each_field_and_opens_no_case(
     person: TestClient, container: Container, api: Api, clock: FixedClock, buyer: Party, seller: Party
 ) -> None:
     """Browsers keep to the textarea's maxlength; a client that does not gets the field and the limit."""
-    order = delivered_order(api, buyer, seller, clock)
-    csrf = sign_in(person, container, "ana@example.com")
-    r = person.post(
-        f"/orders/{order['id']}/report",
-        data=REPORT | {"csrf_token": csrf, "description": "x" * 5001, "amount": "9" * 21},
-    )
+    post = reporting(person, container, api, clock, buyer, seller)
+    r = post(description="x" * 5001, amount="9" * 21)
     assert r.status_code == 422 and "Please check the form" in r.text
     assert "description: String should have at most 5000 characters" in r.text
     assert "amount: String should have at most 20 characters" in r.text
     assert count(container, cases) == 0
-    r = person.post(
-        f"/orders/{order['id']}/report", data=REPORT | {"csrf_token": csrf, "description": "x" * 5000}
-    )
+    r = post(description="x" * 5000)
     assert r.status_code in (200, 303) and count(container, cases) == 1
 
 
