@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -37,8 +38,6 @@ def _links_follow(host: str, port: int) -> None:
     """Unless a public URL is configured, links (e-mails, tracking pages, the simulated carrier's
     tracking URL) point where this server listens, in this process and in the API processes it
     starts, rather than at the default port 8000."""
-    import os
-
     if "base_url" in Settings().model_fields_set:
         return
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
