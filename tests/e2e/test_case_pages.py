@@ -112,6 +112,11 @@ def test_the_seller_answer_and_the_support_decision_refuse_bad_input_inline(
     order = delivered_order(api, buyer, seller, clock)
     case = api.client.post(f"/v1/orders/{order['id']}/cases", json=REPORT, headers=buyer.auth).json()
     csrf = sign_in(person, container, "shop@example.com")
+    api.run_worker()
+    # The notice of the new case leads to the case itself; the API's items keep API.md's fields.
+    assert f'href="/cases/{case["id"]}"' in person.get("/inbox").text
+    (opened_notice,) = [n for n in api.inbox(seller) if n["type"] == "case_opened"]
+    assert set(opened_notice) == {"id", "type", "title", "body", "order_id", "created_at", "read_at"}
     r = person.post(
         f"/cases/{case['id']}/response",
         data={

@@ -98,6 +98,11 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
+def _case_of(message: ClaimedMessage) -> str | None:
+    case_id = (message.payload.get("data") or {}).get("case_id")
+    return case_id if isinstance(case_id, str) and len(case_id) <= 32 else None
+
+
 def _fan_out(
     message: ClaimedMessage, user: User | None, subs: Sequence[Subscription], sellers: Mapping[str, str]
 ) -> tuple[dict[str, Any] | None, list[NewDelivery]]:
@@ -112,6 +117,7 @@ def _fan_out(
             "title": _storable(str(message.payload.get("title", message.type)))[:300],
             "body": _storable(str(message.payload.get("body", ""))),
             "order_id": message.order_id,
+            "case_id": _case_of(message),
             "created_at": message.created_at,
         }
     out = [_email(message, user)] if user is not None and wants_email(user, message.type) else []

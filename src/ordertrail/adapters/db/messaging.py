@@ -221,6 +221,7 @@ def _notification(r: Any) -> dict[str, Any]:
         "title": r.title,
         "body": r.body,
         "order_id": r.order_id,
+        "case_id": r.case_id,
         "created_at": r.created_at,
         "read_at": r.read_at,
     }

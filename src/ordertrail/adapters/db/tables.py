@@ -246,6 +246,7 @@ notifications = Table(
     Column("title", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("order_id", ID),
+    Column("case_id", ID),  # a case's notice: the inbox page links to the case itself
     Column("created_at", UtcDateTime, nullable=False),
     Column("read_at", UtcDateTime),
     Index("ix_notifications_user", "user_id", "created_at"),
