@@ -25,11 +25,11 @@ from ordertrail.domain.cases import (
 from ordertrail.domain.deadlines import duration, time_left
 from ordertrail.domain.errors import Conflict, Forbidden, ValidationFailed
 from ordertrail.domain.orders import Order
-from ordertrail.domain.statuses import Role
+from ordertrail.domain.statuses import Role, ShipmentStatus
 from ordertrail.domain.users import User
 from ordertrail.services.cases import CaseView, list_cases, load_case, view_of
 from ordertrail.services.context import Deps
-from ordertrail.services.orders import get_order
+from ordertrail.services.overviews import OrderPage
 
 _CANDIDATES: dict[Party, tuple[Action, ...]] = {
     Party.BUYER: (Action.ACCEPT_OFFER, Action.ESCALATE, Action.WITHDRAW),
@@ -169,18 +169,19 @@ def escalations(deps: Deps, actor: User, limit: int = 100) -> list[QueuedCase]:
     ]
 
 
-def reportable(deps: Deps, actor: User, order_id: str) -> dict[str, str | None]:
+def reportable(deps: Deps, page: OrderPage) -> dict[str, str | None]:
     """Each problem type, and why it cannot be reported on this order now (None: it can), by the
-    same windows `open_case` applies: the report form offers only what it would take."""
-    with deps.read() as uow:
-        order = get_order(uow, actor, order_id)
-        shipments = uow.shipments.for_orders([order.id]).get(order.id, [])
-    parcels = [ParcelFacts(s.status, s.delivered_at, s.stalled) for s in shipments]
+    same windows `open_case` applies: the report form offers only what it would take. From the order
+    page already read, so the form costs no second read."""
+    parcels = [
+        ParcelFacts(ShipmentStatus(s["status"]), s["delivered_at"], s["stalled"])
+        for s in page.tracking["shipments"]
+    ]
     now = deps.clock()
     out: dict[str, str | None] = {}
     for case_type in CaseType:
         try:
-            reporting_window(case_type, order.promised_latest, parcels, now, deps.case_policy)
+            reporting_window(case_type, page.order.promised_latest, parcels, now, deps.case_policy)
             out[case_type.value] = None
         except ValidationFailed as refusal:
             out[case_type.value] = refusal.errors[0].message

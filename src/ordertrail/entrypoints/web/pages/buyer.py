@@ -207,7 +207,7 @@ async def _report_page(
     page = await run_in_threadpool(overviews.order_page, deps_of(request), session.user, order_id)
     if session.user.id != page.order.buyer_id:
         raise Forbidden("Only the buyer of the order can report a problem with it.")
-    closed = await run_in_threadpool(case_pages.reportable, deps_of(request), session.user, order_id)
+    closed = case_pages.reportable(deps_of(request), page)
     return render(
         request,
         "cases/report.html",
