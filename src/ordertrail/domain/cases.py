@@ -366,17 +366,15 @@ def open_case(
     errors: list[FieldError] = []
     if not request.description.strip():
         errors.append(FieldError("description", "required", "Describe the problem."))
-    checks: tuple[Callable[[], object], ...] = (
-        lambda: reporting_window(request.type, order.promised_latest, parcels, now, policy),
-        lambda: settle_amount(
-            _OUTCOME_OF_REQUEST[request.requested_resolution], request.amount, refundable, order.currency
-        ),
-    )
-    for check in checks:
-        try:
-            check()
-        except ValidationFailed as refused:
-            errors += refused.errors
+    try:
+        reporting_window(request.type, order.promised_latest, parcels, now, policy)
+    except ValidationFailed as refused:
+        errors += refused.errors
+    try:
+        outcome = _OUTCOME_OF_REQUEST[request.requested_resolution]
+        settle_amount(outcome, request.amount, refundable, order.currency)
+    except ValidationFailed as refused:
+        errors += refused.errors
     if errors:
         raise ValidationFailed(errors)
     return Case(
