@@ -18,6 +18,7 @@ from typing import Any
 from ordertrail.domain.ids import new_id
 from ordertrail.domain.monitoring import backoff
 from ordertrail.domain.statuses import Role
+from ordertrail.domain.text import storable
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
 from ordertrail.services.deliveries import deliver
@@ -93,11 +94,6 @@ def _webhook(message: ClaimedMessage, sub: Subscription) -> NewDelivery:
     )
 
 
-def _storable(text: str) -> str:
-    """Text any database keeps: no NUL, no lone surrogate (inputs refuse both; this is the last guard)."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-
-
 def _case_of(message: ClaimedMessage) -> str | None:
     case_id = (message.payload.get("data") or {}).get("case_id")
     return case_id if isinstance(case_id, str) and len(case_id) <= 32 else None
@@ -114,8 +110,8 @@ def _fan_out(
             "outbox_id": message.id,
             "type": message.type,
             # One row the database refuses would hold up the whole batch, and every batch after it.
-            "title": _storable(str(message.payload.get("title", message.type)))[:300],
-            "body": _storable(str(message.payload.get("body", ""))),
+            "title": storable(str(message.payload.get("title", message.type)))[:300],
+            "body": storable(str(message.payload.get("body", ""))),
             "order_id": message.order_id,
             "case_id": _case_of(message),
             "created_at": message.created_at,

@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import JSONResponse
 
+from ordertrail.domain.text import without_surrogates
+
 OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
 
 
@@ -29,7 +31,7 @@ def dumps(value: Any) -> bytes:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return without_surrogates(value)
     if isinstance(value, dict):
         return {_scrub(k): _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -16,6 +16,7 @@ from typing import Any
 
 from ordertrail.domain.events import ProofOfDelivery, ScanEvent, in_range
 from ordertrail.domain.statuses import ShipmentStatus
+from ordertrail.domain.text import storable
 
 S = ShipmentStatus
 
@@ -90,8 +91,7 @@ class Node:
         # A stray NUL in a provider's text is dropped and a lone surrogate (no character at all)
         # becomes "?": PostgreSQL can store neither, and refusing the payload would make the
         # provider resend it for days.
-        clean = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-        return clean.strip() or None
+        return storable(value).strip() or None
 
     def text(self, key: str) -> str:
         value = self.opt_text(key)
