@@ -61,6 +61,19 @@ def scan(
     )
 
 
+def address_form(csrf: str, **fields: str) -> dict[str, str]:
+    """The buyer's address form, in Cupertino unless `fields` say otherwise."""
+    return {
+        "csrf_token": csrf,
+        "name": "Ana Souza",
+        "street_address": "1 Infinite Loop",
+        "city": "Cupertino",
+        "country_area": "CA",
+        "postal_code": "95014",
+        "country_code": "US",
+    } | fields
+
+
 # --- sign-in -------------------------------------------------------------------------------------
 
 
@@ -236,15 +249,7 @@ def test_the_address_form_puts_each_error_beside_its_field_and_stores_nothing(
 ) -> None:
     order = api.order(buyer, seller)
     csrf = sign_in(browser, container, "ana@example.com")
-    form = {
-        "csrf_token": csrf,
-        "name": "Ana Souza",
-        "street_address": "1 Main St",
-        "city": "Mountain View",
-        "country_area": "CA",
-        "postal_code": "10001",
-        "country_code": "US",
-    }
+    form = address_form(csrf, street_address="1 Main St", city="Mountain View", postal_code="10001")
     r = browser.post(f"/orders/{order['id']}/address", data=form)
     assert r.status_code == 422
     field = re.search(r'<p class="error" id="f-postal_code-error">(.*?)</p>', r.text, re.S)
@@ -260,15 +265,7 @@ def test_the_address_can_be_corrected_until_the_carrier_scans_the_parcel(
 ) -> None:
     order = api.order(buyer, seller)
     csrf = sign_in(browser, container, "ana@example.com")
-    form = {
-        "csrf_token": csrf,
-        "name": "Ana Souza",
-        "street_address": "1 Infinite Loop",
-        "city": "Cupertino",
-        "country_area": "CA",
-        "postal_code": "95014",
-        "country_code": "US",
-    }
+    form = address_form(csrf)
     r = browser.post(f"/orders/{order['id']}/address", data=form, follow_redirects=False)
     assert r.status_code == 303
     page = browser.get(r.headers["location"]).text
@@ -496,14 +493,8 @@ def test_a_nul_in_a_multipart_form_field_is_refused_and_nothing_is_stored(
     NUL bytes): a NUL street was stored, and its notice then stopped every later notification."""
     order = api.order(buyer, seller)
     csrf = sign_in(browser, container, "ana@example.com")
-    fields = {
-        "csrf_token": csrf,
-        "name": "Ana Souza",
-        "city": "Cupertino",
-        "country_area": "CA",
-        "postal_code": "95014",
-        "country_code": "US",
-    }
+    fields = address_form(csrf)
+    del fields["street_address"]  # sent as a multipart part below
     r = browser.post(
         f"/orders/{order['id']}/address",
         data=fields,
