@@ -24,7 +24,9 @@ def ship(api: Api, clock: FixedClock, when: str, order: dict[str, Any], seller: 
     api.ship(order["id"], seller, number(n), carrier="simulated")
 
 
-def scan(api: Api, n: int, when: str, status: str = "in_transit") -> None:
+def scan(api: Api, clock: FixedClock, n: int, when: str, status: str = "in_transit") -> None:
+    """The carrier reports the scan as it happens."""
+    clock.now = max(clock.now, at(when))
     api.events([{"tracking_number": number(n), "occurred_at": at(when).isoformat(), "status": status}])
 
 
@@ -53,8 +55,8 @@ def build_history(api: Api, buyer: Party, seller: Party, clock: FixedClock) -> N
     clock.now = at("2026-10-01T10:00:00")
     o7 = api.order(buyer, seller)
     ship(api, clock, "2026-10-01T11:00:00", o7, seller, 7)
-    scan(api, 7, "2026-10-01T18:00:00")
-    scan(api, 7, "2026-10-05T12:00:00", "delivered")
+    scan(api, clock, 7, "2026-10-01T18:00:00")
+    scan(api, clock, 7, "2026-10-05T12:00:00", "delivered")
 
     clock.now = at("2026-11-26T10:00:00")
     o1, o2, o3, o4, o5, o6 = (api.order(buyer, seller) for _ in range(6))
@@ -64,21 +66,21 @@ def build_history(api: Api, buyer: Party, seller: Party, clock: FixedClock) -> N
     api.order(buyer, api.user("seller", "Another shop"))  # another seller's late order counts for it alone
 
     ship(api, clock, "2026-11-27T09:00:00", o1, seller, 1)
-    scan(api, 1, "2026-11-27T18:00:00")
+    scan(api, clock, 1, "2026-11-27T18:00:00")
     ship(api, clock, "2026-11-28T09:00:00", o6, seller, 6)
-    scan(api, 6, "2026-11-29T09:00:00")
+    scan(api, clock, 6, "2026-11-29T09:00:00")
     ship(api, clock, "2026-11-30T20:00:00", o3, seller, 3)
     ship(api, clock, "2026-12-01T10:00:00", o2, seller, 2)
-    scan(api, 1, "2026-12-03T12:00:00", "delivered")
-    scan(api, 2, "2026-12-05T12:00:00")
-    scan(api, 6, "2026-12-05T20:00:00", "delivered")
-    scan(api, 2, "2026-12-07T12:00:00", "delivered")
+    scan(api, clock, 1, "2026-12-03T12:00:00", "delivered")
+    scan(api, clock, 2, "2026-12-05T12:00:00")
+    scan(api, clock, 6, "2026-12-05T20:00:00", "delivered")
 
     clock.now = at("2026-12-06T09:00:00")
     damaged = {"type": "damaged", "description": "Cracked", "requested_resolution": "refund"}
     r = api.client.post(f"/v1/orders/{o6['id']}/cases", json=damaged, headers=buyer.auth)
     assert r.status_code == 201, r.text
     act(api, seller, f"/v1/cases/{r.json()['id']}/responses", {"action": "accept", "message": "Sorry"})
+    scan(api, clock, 2, "2026-12-07T12:00:00", "delivered")
 
     clock.now = at("2026-12-08T09:00:00")
     late = {

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ordertrail.adapters.db.tables import shipment_status_history, shipments, tracking_events
+from tests.conftest import FixedClock
 from tests.e2e.conftest import Api, Party
 
 UPS = "1Z5R89390357567127"
@@ -214,10 +215,11 @@ def test_partial_shipments_leave_the_order_partially_shipped(api: Api, buyer: Pa
 
 
 def test_a_corrected_tracking_number_renotifies_the_buyer_and_is_locked_after_delivery(
-    api: Api, buyer: Party, seller: Party
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
     order = api.order(buyer, seller)
     s = api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     r = api.client.put(
         f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2}, headers=seller.auth
     )
@@ -259,10 +261,11 @@ def test_someone_elses_shipment_answers_exactly_as_a_missing_one(
 
 
 def test_carrier_events_build_a_timeline_newest_first_with_local_times_and_places(
-    api: Api, buyer: Party, seller: Party
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=5)  # the scans below happen days after the order (none is dated ahead of us)
     result = api.events(
         [
             ev(
@@ -301,9 +304,12 @@ def test_carrier_events_build_a_timeline_newest_first_with_local_times_and_place
     assert s["last_event_at"] == "2026-12-01T14:10:00Z"
 
 
-def test_resent_events_count_as_duplicates_and_change_nothing(api: Api, buyer: Party, seller: Party) -> None:
+def test_resent_events_count_as_duplicates_and_change_nothing(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     batch = [
         ev(UPS, "2026-11-27T18:00:00-05:00", event_id="e1"),
         ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery"),
@@ -326,9 +332,12 @@ def test_resent_events_count_as_duplicates_and_change_nothing(api: Api, buyer: P
     assert count(api, tracking_events) == 3
 
 
-def test_a_bad_event_is_refused_alone_and_the_rest_applied(api: Api, buyer: Party, seller: Party) -> None:
+def test_a_bad_event_is_refused_alone_and_the_rest_applied(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     result = api.events(
         [
             ev(UPS, "2026-11-27T18:00:00-05:00"),
@@ -386,6 +395,40 @@ def test_an_event_dated_outside_the_scan_years_is_refused_alone_and_the_parcel_s
     )
 
 
+def test_a_scan_dated_days_ahead_of_our_clock_is_refused_alone_and_a_skewed_one_is_kept(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
+    """A wrong date days ahead would sort after every real scan, so the timeline would end on it;
+    a carrier clock a few hours off (or local time sent as UTC) is still a scan."""
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    assert clock.now.isoformat() == "2026-11-26T10:00:00+00:00"
+    result = api.events(
+        [
+            ev(UPS, "2026-11-26T23:00:00Z", description="Local time sent as UTC"),
+            ev(UPS, "2026-11-28T11:00:00+01:00", description="Exactly two days ahead"),
+            ev(UPS, "2026-11-28T10:00:01Z", description="Two days and a second ahead"),
+            ev(UPS, "2026-12-11T09:00:00Z", "delivered", description="Day and month swapped"),
+        ]
+    )
+    assert result["accepted"] == 2
+    [(i2, [e2]), (i3, [e3])] = [(r["index"], r["errors"]) for r in result["rejected"]]
+    assert (i2, e2["field"], e2["code"]) == (2, "occurred_at", "in_future")
+    assert (i3, e3["field"], e3["code"]) == (3, "occurred_at", "in_future")
+    assert "Fri 11 Dec 2026, 09:00 UTC" in e3["message"] and "48 hours" in e3["message"]
+    assert "26 Nov 10:00 UTC" in e3["message"] and "time zone" in e3["message"]
+    tracking = api.client.get(f"/v1/orders/{order['id']}/tracking", headers=buyer.auth).json()
+    (s,) = tracking["shipments"]
+    assert s["status"] == "in_transit"
+    assert [e["description"] for e in s["events"]] == [
+        "Exactly two days ahead",
+        "Local time sent as UTC",
+    ]
+    # Once that day comes, the same scan is taken.
+    clock.advance(days=15)
+    assert api.events([ev(UPS, "2026-12-11T09:00:00Z", "delivered")])["accepted"] == 1
+
+
 def test_an_event_whose_text_holds_a_nul_character_is_refused_alone(
     api: Api, buyer: Party, seller: Party
 ) -> None:
@@ -423,10 +466,11 @@ def test_only_carrier_and_admin_keys_post_events(api: Api, buyer: Party, seller:
 
 
 def test_delivery_survives_a_late_arriving_older_scan_and_notifies_once_of_the_outcome(
-    api: Api, buyer: Party, seller: Party
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     api.events(
         [
             ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery"),
@@ -454,9 +498,12 @@ def test_delivery_survives_a_late_arriving_older_scan_and_notifies_once_of_the_o
     assert delivered["body"].startswith(f"UPS {UPS}: ")  # the carrier's name, not its slug "ups"
 
 
-def test_every_status_change_is_recorded_in_the_history(api: Api, buyer: Party, seller: Party) -> None:
+def test_every_status_change_is_recorded_in_the_history(
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
+) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     api.events([ev(UPS, "2026-11-27T18:00:00-05:00", "in_transit")])
     api.events([ev(UPS, "2026-11-28T09:00:00-05:00", "out_for_delivery")])
     api.events([ev(UPS, "2026-11-28T14:00:00-05:00", "delivered")])
@@ -474,10 +521,11 @@ def test_every_status_change_is_recorded_in_the_history(api: Api, buyer: Party, 
 
 
 def test_scan_notices_reach_the_buyer_for_attempts_and_exceptions(
-    api: Api, buyer: Party, seller: Party
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     api.events(
         [ev(UPS, "2026-11-28T09:00:00-05:00", "delivery_attempted", description="Receiver not available")]
     )
@@ -488,10 +536,11 @@ def test_scan_notices_reach_the_buyer_for_attempts_and_exceptions(
 
 
 def test_tracking_is_404_for_strangers_and_public_tracking_shows_no_personal_data(
-    api: Api, buyer: Party, seller: Party
+    api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     api.events(
         [
             ev(
@@ -534,11 +583,12 @@ def test_tracking_is_404_for_strangers_and_public_tracking_shows_no_personal_dat
 
 
 def test_names_streets_phones_and_emails_in_carrier_text_are_hidden_from_public_tracking(
-    api: Api, seller: Party
+    api: Api, seller: Party, clock: FixedClock
 ) -> None:
     buyer = api.user("buyer", "Ana Souza", "ana.souza@example.com")
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=3)  # the scans below happen days after the order (none is dated ahead of us)
     api.events(
         [
             ev(
@@ -587,10 +637,11 @@ def test_a_lost_parcel_stops_counting_once_its_replacement_is_delivered(
 ) -> None:
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
+    clock.advance(days=7)  # the carrier reports the loss a week on
     api.events(
         [ev(UPS, "2026-11-27T18:00:00-05:00", "in_transit"), ev(UPS, "2026-12-03T10:00:00-05:00", "lost")]
     )
-    clock.advance(days=8)
+    clock.advance(days=1)
     api.ship(order["id"], seller, UPS2)
     api.events([ev(UPS2, "2026-12-05T14:00:00-05:00", "delivered")])
     r = api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()

@@ -139,6 +139,20 @@ class CarrierDirectory:
     def all(self) -> tuple[Carrier, ...]:
         return tuple(self._carriers.values())
 
+    def page(self, after: str | None, limit: int) -> tuple[tuple[Carrier, ...], str | None]:
+        """Up to `limit` carriers in the directory's order (the large ones first), following the one
+        called `after`; with the slug to go on after, or None on the last page. KeyError if `after`
+        is no carrier's slug."""
+        carriers = self.all()
+        start = 0
+        if after is not None:
+            slugs = [c.slug for c in carriers]
+            if after not in slugs:
+                raise KeyError(after)
+            start = slugs.index(after) + 1
+        chunk = carriers[start : start + limit]
+        return chunk, chunk[-1].slug if start + limit < len(carriers) else None
+
     def detect(self, number: str) -> list[NumberMatch]:
         return self._rules.matches(number)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from ordertrail.domain import notices
 from ordertrail.domain.carrier_codes import status_for_code
@@ -19,6 +19,7 @@ from ordertrail.domain.errors import FieldError
 from ordertrail.domain.events import (
     MAX_YEAR,
     MIN_YEAR,
+    SCAN_AHEAD,
     Location,
     OffsetSource,
     ProofOfDelivery,
@@ -27,6 +28,7 @@ from ordertrail.domain.events import (
     derive_state,
     fold,
     in_range,
+    too_far_ahead,
     unique_events,
 )
 from ordertrail.domain.shipments import Shipment
@@ -103,13 +105,23 @@ NOTIFY_ON: dict[ShipmentStatus, str] = {
 }
 
 
-def _to_scan(inp: EventInput, carrier: str | None, tracking_number: str) -> ScanEvent | FieldError:
+def _to_scan(
+    inp: EventInput, carrier: str | None, tracking_number: str, now: datetime
+) -> ScanEvent | FieldError:
     """The stored event, under the shipment's own spelling of the number (built once: hot path)."""
     if not in_range(inp.occurred_at):
         return FieldError(
             "occurred_at",
             "out_of_range",
             f"A scan must be dated in the years {MIN_YEAR}-{MAX_YEAR}; check the carrier's clock.",
+        )
+    if too_far_ahead(inp.occurred_at, now):
+        return FieldError(
+            "occurred_at",
+            "in_future",
+            f"This scan is dated {inp.occurred_at.astimezone(UTC):%a %d %b %Y, %H:%M} UTC, more than "
+            f"{SCAN_AHEAD.total_seconds() / 3600:.0f} hours after our clock "
+            f"({now.astimezone(UTC):%d %b %H:%M} UTC); check the carrier's clock and time zone.",
         )
     if inp.estimated_delivery is not None and not in_range(inp.estimated_delivery):
         return FieldError(
@@ -267,7 +279,7 @@ def _plan(
             )
             continue
         shipment = candidates[0][0]  # the newest live shipment with the number
-        scan = _to_scan(inp, shipment.carrier, shipment.tracking_number or inp.tracking_number)
+        scan = _to_scan(inp, shipment.carrier, shipment.tracking_number or inp.tracking_number, now)
         if isinstance(scan, FieldError):
             result.rejected.append((index, [scan]))
             continue

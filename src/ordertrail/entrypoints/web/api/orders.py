@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
+from ordertrail.domain.errors import ValidationFailed
 from ordertrail.domain.orders import LineItem
 from ordertrail.entrypoints.web.deps import Actor, Cursor, DepsT, Limit
 from ordertrail.entrypoints.web.json import FastJSON
@@ -118,8 +120,33 @@ def public_tracking(tracking_number: str, deps: DepsT) -> dict[str, Any]:
     return tracking_service.public_tracking(deps, tracking_number)
 
 
+def _carrier_cursor(slug: str) -> str:
+    return base64.urlsafe_b64encode(f"carrier|{slug}".encode()).decode().rstrip("=")
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed.one(
+        "cursor", "invalid_cursor", "This cursor is not one we gave out; start without it."
+    )
+
+
+def _after_carrier(cursor: str) -> str:
+    try:
+        kind, slug = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if kind != "carrier":
+        raise _bad_cursor()
+    return slug
+
+
 @router.get("/carriers", tags=["public"])
-def carriers(deps: DepsT) -> dict[str, Any]:
+def carriers(deps: DepsT, limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
+    """The carriers ordertrail knows, the large ones first, a page at a time like every list."""
+    try:
+        page, last = deps.carriers.page(_after_carrier(cursor) if cursor else None, limit)
+    except KeyError:  # a carrier of an older release's directory, or a made-up cursor
+        raise _bad_cursor() from None
     return {
         "items": [
             {
@@ -139,6 +166,7 @@ def carriers(deps: DepsT) -> dict[str, Any]:
                 if c.slug == "s10_post"
                 else None,
             }
-            for c in deps.carriers.all()
-        ]
+            for c in page
+        ],
+        "next_cursor": _carrier_cursor(last) if last else None,
     }
