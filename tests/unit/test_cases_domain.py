@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ordertrail.domain.cases import (
+    CASE_NAMES,
     Action,
     Case,
     CasePolicy,
@@ -68,7 +69,7 @@ def test_not_received_does_not_apply_to_a_delivered_parcel() -> None:
     with pytest.raises(ValidationFailed) as exc:
         window(CaseType.NOT_RECEIVED, [ParcelFacts(S.DELIVERED, DELIVERED_AT)], PASSED)
     assert refusal(exc) == ("type", "not_applicable")
-    assert "delivered_not_received" in exc.value.errors[0].message
+    assert "delivered but not received (delivered_not_received)" in exc.value.errors[0].message
 
 
 @pytest.mark.parametrize(
@@ -79,6 +80,9 @@ def test_delivery_cases_open_from_delivery_until_30_days_after(case_type: CaseTy
     with pytest.raises(ValidationFailed) as before:
         window(case_type, [ParcelFacts(S.OUT_FOR_DELIVERY)], DELIVERED_AT)
     assert refusal(before) == ("type", "not_yet_eligible")
+    # Buyers read these refusals on the report page too: the type in words, not its API value.
+    named = before.value.errors[0].message
+    assert named.startswith(f"A {CASE_NAMES[case_type]} case") and "_" not in named
     delivered = [ParcelFacts(S.DELIVERED, DELIVERED_AT)]
     last_moment = DELIVERED_AT + timedelta(days=30) - timedelta(seconds=1)
     assert window(case_type, delivered, last_moment) == (DELIVERED_AT, DELIVERED_AT + timedelta(days=30))

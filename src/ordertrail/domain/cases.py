@@ -30,6 +30,17 @@ class CaseType(StrEnum):
     LATE_DELIVERY = "late_delivery"
 
 
+# What a case type is called in messages read by buyers as well as integrators.
+CASE_NAMES = {
+    CaseType.NOT_RECEIVED: "not-received",
+    CaseType.DELIVERED_NOT_RECEIVED: "delivered-but-not-received",
+    CaseType.DAMAGED: "damaged-item",
+    CaseType.WRONG_ITEM: "wrong-item",
+    CaseType.MISSING_ITEMS: "missing-items",
+    CaseType.LATE_DELIVERY: "late-delivery",
+}
+
+
 class CaseStatus(StrEnum):
     AWAITING_SELLER = "awaiting_seller"
     AWAITING_BUYER = "awaiting_buyer"
@@ -250,20 +261,20 @@ def reporting_window(
             raise _refuse(
                 "not_applicable",
                 f"The carrier recorded the delivery on {_stamp(max(delivered))}; "
-                "open a delivered_not_received case instead.",
+                "report it as delivered but not received (delivered_not_received) instead.",
             )
         closes = promise_passed + length
         if now >= closes:
             raise _refuse(
                 "outside_reporting_window",
-                f"A not_received case can be opened until {days} days after the promised latest date "
+                f"A not-received case can be opened until {days} days after the promised latest date "
                 f"{promised_latest.isoformat()}, that is until {_stamp(closes)}.",
             )
         early = any(p.stalled or p.status in UNDELIVERABLE for p in live)
         if now < promise_passed and not early:
             raise _refuse(
                 "not_yet_eligible",
-                "A not_received case can be opened once the promised latest date "
+                "A not-received case can be opened once the promised latest date "
                 f"{promised_latest.isoformat()} has passed (from {_stamp(promise_passed)}), "
                 "or earlier if the carrier reports the parcel stalled or lost.",
             )
@@ -272,7 +283,7 @@ def reporting_window(
     if not delivered:
         raise _refuse(
             "not_yet_eligible",
-            f"A {case_type} case can be opened from the delivery of the parcel; "
+            f"A {CASE_NAMES[case_type]} case can be opened from the delivery of the parcel; "
             "the carrier has not recorded a delivery yet.",
         )
     if case_type is CaseType.LATE_DELIVERY:
@@ -289,7 +300,7 @@ def reporting_window(
     if now >= closes:
         raise _refuse(
             "outside_reporting_window",
-            f"A {case_type} case can be opened until {days} days after delivery, "
+            f"A {CASE_NAMES[case_type]} case can be opened until {days} days after delivery, "
             f"that is until {_stamp(closes)}.",
         )
     return opens, closes
