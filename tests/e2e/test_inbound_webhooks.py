@@ -485,3 +485,62 @@ def test_a_lone_surrogate_in_a_providers_text_is_stored_as_a_question_mark_and_t
     assert {e["carrier_code"] for e in shipment["events"]} == {"A?R", None}
     for path in (f"/v1/orders/{order['id']}", "/v1/orders"):
         assert api.client.get(path, headers=buyer.auth).status_code == 200
+
+
+def test_a_providers_overlong_texts_are_cut_to_the_apis_limits_alike_on_both_databases(
+    api: Api, buyer: Party, seller: Party, container: Container
+) -> None:
+    """PostgreSQL's columns used to cut them silently while SQLite kept them whole."""
+    order = api.order(buyer, seller)
+    number = "1Z5R89390357567127"
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": number, "carrier": "ups", "tracked_by": "easypost"},
+        headers=seller.auth,
+    )
+    assert r.status_code == 201, r.text
+    long = "X" * 3000
+    body = json.dumps(
+        {
+            "object": "Event",
+            "id": "evt_long",
+            "description": "tracker.updated",
+            "result": {
+                "object": "Tracker",
+                "tracking_code": number,
+                "carrier": "UPS",
+                "status": "in_transit",
+                "tracking_details": [
+                    {
+                        "datetime": "2026-11-26T08:00:00Z",
+                        "status": "in_transit",
+                        "status_detail": "arrived_at_facility",
+                        "message": long,
+                        "carrier_code": long,
+                        "tracking_location": {"city": long, "state": long, "zip": long, "country": "US"},
+                    }
+                ],
+            },
+        }
+    ).encode()
+    r = post(api.client, "easypost", body, signed("easypost", body, container.deps.clock()))
+    assert r.status_code == 202 and r.json()["accepted"] == 1, r.text
+    with container.engine.connect() as c:
+        (row,) = c.execute(select(tracking_events)).all()
+    assert (
+        len(row.description),
+        len(row.carrier_code),
+        len(row.city),
+        len(row.region),
+        len(row.postal_code),
+    ) == (
+        1000,
+        64,
+        120,
+        120,
+        20,
+    )
+    # The same delivery again (a provider's retry, a new delivery id) is the same scan, not a second one.
+    again = body.replace(b"evt_long", b"evt_long_retry")
+    r = post(api.client, "easypost", again, signed("easypost", again, container.deps.clock()))
+    assert r.json()["duplicates"] == 1 and r.json()["accepted"] == 0, r.text

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from ordertrail.domain.events import (
     INITIAL,
     Location,
+    ProofOfDelivery,
     ScanEvent,
     derive_state,
     fold,
     sort_key,
     unique_events,
+    within_limits,
 )
 from ordertrail.domain.statuses import ShipmentStatus as S
 
@@ -121,3 +123,26 @@ def test_a_naive_time_is_refused() -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         ScanEvent(NUMBER, datetime(2026, 1, 1), S.IN_TRANSIT)  # noqa: DTZ001
+
+
+def test_a_scans_texts_are_cut_to_their_limits_and_a_scan_within_them_is_left_as_it_is() -> None:
+    fine = ScanEvent(NUMBER, T0, S.IN_TRANSIT, "Arrived", location=Location("Memphis", "TN", "38118", "US"))
+    assert within_limits(fine) is fine
+    long = ScanEvent(
+        NUMBER,
+        T0,
+        S.DELIVERED,
+        "d" * 1001,
+        substatus="s" * 65,
+        carrier_code="c" * 65,
+        event_id="e" * 129,
+        raw_status="r" * 129,
+        location=Location("x" * 121, "y" * 121, "z" * 21, "US"),
+        proof_of_delivery=ProofOfDelivery("signature", "u" * 2001, "n" * 201),
+    )
+    cut = within_limits(long)
+    assert (len(cut.description), len(cut.substatus or ""), len(cut.carrier_code or "")) == (1000, 64, 64)
+    assert (len(cut.event_id or ""), len(cut.raw_status or "")) == (128, 128)
+    assert cut.location == Location("x" * 120, "y" * 120, "z" * 20, "US")
+    assert cut.proof_of_delivery == ProofOfDelivery("signature", "u" * 2000, "n" * 200)
+    assert cut.content_hash != long.content_hash and within_limits(cut) == cut

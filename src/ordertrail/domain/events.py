@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from ordertrail.domain.statuses import SCANNED, ShipmentStatus
 
@@ -51,6 +52,40 @@ class ProofOfDelivery:
     type: str  # "photo" | "signature"
     url: str | None = None
     signed_by: str | None = None
+
+
+# The most of each text a scan keeps: what `POST /v1/carrier-events` accepts (it refuses longer)
+# and what the columns hold. A provider's longer text is cut to it instead, since refusing the
+# payload would make the provider resend it for days, and both databases then keep the same text.
+SCAN_TEXT_LIMITS = {
+    "event_id": 128,
+    "description": 1000,
+    "substatus": 64,
+    "carrier_code": 64,
+    "raw_status": 128,
+}
+PLACE_TEXT_LIMITS = {"city": 120, "region": 120, "postal_code": 20}
+PROOF_TEXT_LIMITS = {"url": 2000, "signed_by": 200}
+
+
+def _cut(obj: Any, limits: dict[str, int]) -> dict[str, Any]:
+    """The fields of `obj` longer than their limit, cut to it."""
+    out = {}
+    for name, limit in limits.items():
+        value = getattr(obj, name)
+        if value is not None and len(value) > limit:
+            out[name] = value[:limit]
+    return out
+
+
+def within_limits(scan: ScanEvent) -> ScanEvent:
+    """`scan` with every text cut to SCAN_TEXT_LIMITS (the same object when nothing is too long)."""
+    changes = _cut(scan, SCAN_TEXT_LIMITS)
+    if scan.location is not None and (place := _cut(scan.location, PLACE_TEXT_LIMITS)):
+        changes["location"] = replace(scan.location, **place)
+    if scan.proof_of_delivery is not None and (proof := _cut(scan.proof_of_delivery, PROOF_TEXT_LIMITS)):
+        changes["proof_of_delivery"] = replace(scan.proof_of_delivery, **proof)
+    return replace(scan, **changes) if changes else scan
 
 
 class OffsetSource:

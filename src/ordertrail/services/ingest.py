@@ -30,6 +30,7 @@ from ordertrail.domain.events import (
     in_range,
     too_far_ahead,
     unique_events,
+    within_limits,
 )
 from ordertrail.domain.shipments import Shipment
 from ordertrail.domain.statuses import ShipmentStatus
@@ -64,7 +65,9 @@ class EventInput:
     raw_status: str | None = None
 
     @classmethod
-    def from_scan(cls, e: ScanEvent) -> EventInput:
+    def from_scan(cls, scan: ScanEvent) -> EventInput:
+        """A provider's or poller's scan, its texts cut to what the API would accept."""
+        e = within_limits(scan)
         return cls(
             tracking_number=e.tracking_number,
             occurred_at=e.occurred_at,

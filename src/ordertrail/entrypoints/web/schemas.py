@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 from pydantic_core import PydanticCustomError
 
+from ordertrail.domain.events import PLACE_TEXT_LIMITS, PROOF_TEXT_LIMITS, SCAN_TEXT_LIMITS
 from ordertrail.domain.statuses import ShipmentStatus
 from ordertrail.entrypoints.web.problems import NUL_MESSAGE
 
@@ -93,16 +94,16 @@ class TrackingNumberIn(Body):
 
 
 class LocationIn(Fields):
-    city: Annotated[StrictStr, Field(max_length=120)] | None = None
-    region: Annotated[StrictStr, Field(max_length=120)] | None = None
-    postal_code: Annotated[StrictStr, Field(max_length=20)] | None = None
+    city: Annotated[StrictStr, Field(max_length=PLACE_TEXT_LIMITS["city"])] | None = None
+    region: Annotated[StrictStr, Field(max_length=PLACE_TEXT_LIMITS["region"])] | None = None
+    postal_code: Annotated[StrictStr, Field(max_length=PLACE_TEXT_LIMITS["postal_code"])] | None = None
     country_code: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{2}$")] | None = None
 
 
 class ProofIn(Fields):
     type: Literal["photo", "signature"]
-    url: Annotated[StrictStr, Field(max_length=2000)] | None = None
-    signed_by: Annotated[StrictStr, Field(max_length=200)] | None = None
+    url: Annotated[StrictStr, Field(max_length=PROOF_TEXT_LIMITS["url"])] | None = None
+    signed_by: Annotated[StrictStr, Field(max_length=PROOF_TEXT_LIMITS["signed_by"])] | None = None
 
 
 # The carrier events' models skip Body's check, a Python call for every field of up to 1,000
@@ -110,12 +111,12 @@ class ProofIn(Fields):
 class CarrierEventIn(Fields):
     tracking_number: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     carrier: Annotated[StrictStr, Field(max_length=32)] | None = None
-    event_id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+    event_id: Annotated[StrictStr, Field(min_length=1, max_length=SCAN_TEXT_LIMITS["event_id"])] | None = None
     occurred_at: AwareDatetime
     status: ShipmentStatus | None = None
-    substatus: Annotated[StrictStr, Field(max_length=64)] | None = None
-    code: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
-    description: Annotated[StrictStr, Field(max_length=1000)] = ""
+    substatus: Annotated[StrictStr, Field(max_length=SCAN_TEXT_LIMITS["substatus"])] | None = None
+    code: Annotated[StrictStr, Field(min_length=1, max_length=SCAN_TEXT_LIMITS["carrier_code"])] | None = None
+    description: Annotated[StrictStr, Field(max_length=SCAN_TEXT_LIMITS["description"])] = ""
     location: LocationIn | None = None
     estimated_delivery: date | None = None
     proof_of_delivery: ProofIn | None = None
