@@ -72,6 +72,19 @@ def post(client: TestClient, provider: str, body: bytes, headers: dict[str, str]
     )
 
 
+def easypost_parcel(api: Api, buyer: Party, seller: Party) -> tuple[dict[str, Any], str]:
+    """An order whose UPS parcel EasyPost tracks for us: the order and its tracking number."""
+    order = api.order(buyer, seller)
+    number = "1Z5R89390357567127"
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": number, "carrier": "ups", "tracked_by": "easypost"},
+        headers=seller.auth,
+    )
+    assert r.status_code == 201, r.text
+    return order, number
+
+
 def golden(sample: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((GOLDEN / sample).read_text())
     return data
@@ -461,14 +474,7 @@ def test_a_lone_surrogate_in_a_providers_text_is_stored_as_a_question_mark_and_t
 ) -> None:
     """PostgreSQL refused the half character (500, the payload kept and every resend failing again),
     or, inside proof of delivery, stored it so that every later read of the order failed."""
-    order = api.order(buyer, seller)
-    number = "1Z5R89390357567127"
-    r = api.client.post(
-        f"/v1/orders/{order['id']}/shipments",
-        json={"tracking_number": number, "carrier": "ups", "tracked_by": "easypost"},
-        headers=seller.auth,
-    )
-    assert r.status_code == 201, r.text
+    order, number = easypost_parcel(api, buyer, seller)
     body = (
         '{"object":"Event","id":"evt_\\ud800","description":"tracker.updated","result":{"object":"Tracker",'
         f'"tracking_code":"{number}","carrier":"UPS","status":"delivered","signed_by":"A \\ud800SOUZA",'
@@ -491,14 +497,7 @@ def test_a_providers_overlong_texts_are_cut_to_the_apis_limits_alike_on_both_dat
     api: Api, buyer: Party, seller: Party, container: Container
 ) -> None:
     """PostgreSQL's columns used to cut them silently while SQLite kept them whole."""
-    order = api.order(buyer, seller)
-    number = "1Z5R89390357567127"
-    r = api.client.post(
-        f"/v1/orders/{order['id']}/shipments",
-        json={"tracking_number": number, "carrier": "ups", "tracked_by": "easypost"},
-        headers=seller.auth,
-    )
-    assert r.status_code == 201, r.text
+    _, number = easypost_parcel(api, buyer, seller)
     long = "X" * 3000
     body = json.dumps(
         {
