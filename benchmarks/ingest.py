@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import threading
 import time
@@ -270,27 +271,50 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action="store_true",
         help="also replay the service's own statements without the service, on SQLite (benchmarks.floor)",
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure this many times, each on a fresh database, and print every ratio and their median "
+        "(two runs of the same code on this kind of machine differ by up to 15 %%)",
+    )
     args = p.parse_args(argv)
     if args.floor and args.db == "postgresql":
         p.error("--floor replays through SQLite's driver: use --db sqlite or both")
+    if args.repeat < 1:
+        p.error("--repeat takes 1 or more")
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    results = {
-        k: run(
-            k,
-            args.shipments,
-            args.events_per_shipment,
-            args.batch,
-            args.clients,
-            args.api_processes,
-            args.floor and k == "sqlite",
-        )
-        for k in kinds
-    }
-    for k, r in results.items():
-        print(
-            f"{k:>10}: {r['events_per_s']:>9,} events/s over HTTP | ceiling {r['ceiling_per_s']:>9,} rows/s "
-            f"through the driver | ratio {r['ratio']:.1%}"
-        )
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
+    for i in range(args.repeat):
+        for k in kinds:
+            if args.repeat > 1:
+                print(f"run {i + 1} of {args.repeat}", file=sys.stderr)
+            runs[k].append(
+                run(
+                    k,
+                    args.shipments,
+                    args.events_per_shipment,
+                    args.batch,
+                    args.clients,
+                    args.api_processes,
+                    args.floor and k == "sqlite" and i == 0,
+                )
+            )
+    results = {k: rs[0] for k, rs in runs.items()}
+    for k, rs in runs.items():
+        for r in rs:
+            print(
+                f"{k:>10}: {r['events_per_s']:>9,} events/s over HTTP | ceiling {r['ceiling_per_s']:>9,} rows/s "
+                f"through the driver | ratio {r['ratio']:.1%}"
+            )
+        if len(rs) > 1:
+            ratios = sorted(r["ratio"] for r in rs)
+            print(
+                f"{k:>10}: median ratio {statistics.median(ratios):.1%} of {len(rs)} runs "
+                f"(from {ratios[0]:.1%} to {ratios[-1]:.1%})"
+            )
+            results[k] = {**rs[0], "runs": rs, "median_ratio": statistics.median(ratios)}
+    for r in results.values():
         if "floor_per_s" in r:
             print(
                 f"{'in process':>10}: {r['in_process_per_s']:>9,} events/s, the service without HTTP, one thread | "
