@@ -79,6 +79,8 @@ def test_a_seller_receives_signed_events_about_its_own_orders_only(
         assert set(event) == {"id", "type", "created_at", "data"} and event["created_at"].endswith("Z")
         assert event["data"]["order_id"] == mine["id"] and event["data"]["order"]["total"] == 4497
         assert r.headers["Ordertrail-Event-Id"] == event["id"]
+        order = event["data"]["order"]  # instants in UTC with a Z, as in the API's responses
+        assert order["placed_at"].endswith("Z") and order["ship_by"].endswith("Z"), order
     assert got[1].json["data"]["shipments"][0]["tracking_number"] == UPS
     attempts = log(api, seller.auth, sub["id"])
     assert [(a["type"], a["status_code"], a["ok"]) for a in attempts] == [

@@ -21,6 +21,7 @@ from ordertrail.adapters.carriers.http_client import TIMEOUT, SeventeenTrackClie
 from ordertrail.adapters.db.tables import metadata
 from ordertrail.adapters.notifiers.email import SmtpMailer
 from ordertrail.adapters.notifiers.webhooks import WebhookChannel
+from ordertrail.domain.monitoring import is_private_host
 from ordertrail.entrypoints import logs
 from ordertrail.services.ports_monitoring import Delivery
 from ordertrail.services.sign_in import issue_link
@@ -179,7 +180,9 @@ def silent_server() -> Iterator[int]:
 def test_a_webhook_endpoint_that_never_answers_costs_one_timeout_and_is_recorded_as_failed(
     silent_server: int,
 ) -> None:
-    channel = WebhookChannel(lambda: datetime(2026, 11, 26, tzinfo=UTC), timeout=0.3)
+    channel = WebhookChannel(
+        lambda: datetime(2026, 11, 26, tzinfo=UTC), timeout=0.3, allow_private_targets=True
+    )
     delivery = Delivery(
         1,
         "webhook",
@@ -228,8 +231,58 @@ def test_the_carrier_api_client_times_out_on_a_silent_carrier(silent_server: int
         "http://[::1]/hook",
         "http://169.254.169.254/latest/meta-data",
         "http://db.internal/hook",
+        # The old IPv4 forms a resolver still reads: all of them 127.0.0.1.
+        "http://2130706433:8799/hook",
+        "http://127.1:8799/hook",
+        "http://0x7f000001:8799/hook",
+        "http://0177.0.0.1/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://10.1/hook",  # 10.0.0.1
+        "http://100.64.0.1/hook",  # shared address space (carrier-grade NAT)
+        "http://LOCALHOST./hook",
     ],
 )
 def test_a_webhook_subscription_may_not_point_inside_the_network(api: Api, seller: Party, url: str) -> None:
     r = api.client.post("/v1/webhook-subscriptions", json={"url": url, "events": ["*"]}, headers=seller.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "private_address"
+
+
+def _delivery_to(url: str) -> Delivery:
+    at = datetime(2026, 11, 26, tzinfo=UTC)
+    return Delivery(
+        1, "webhook", "evt_1", "order_shipped", {"data": {}}, at, 1, "claim", url=url, secret="whsec"
+    )
+
+
+def test_a_webhook_is_not_sent_where_its_host_resolves_to_this_machine(silent_server: int) -> None:
+    """A subscription's host can be a name that resolves, or is later re-pointed, to a private
+    address: the check is made again on the address the connection goes to."""
+    channel = WebhookChannel(lambda: datetime(2026, 11, 26, tzinfo=UTC), timeout=5)
+    started = time.monotonic()
+    (outcome,) = channel.send([_delivery_to(f"http://localhost:{silent_server}/hook")])
+    channel.close()
+    assert not outcome.ok and "not a public address" in (outcome.error or "")
+    assert time.monotonic() - started < 1  # refused before connecting: the silent server never waits
+
+
+@pytest.mark.parametrize(
+    ("host", "private"),
+    [
+        ("93.184.215.14", False),
+        ("2606:4700:4700::1111", False),
+        ("[2606:4700:4700::1111]", False),
+        ("hooks.example.com", False),  # a name: checked on the address it resolves to, when sent
+        ("1113216014", False),  # 66.90.84.14 in the integer form
+        ("127.0.0.1", True),
+        ("2130706433", True),
+        ("0x7f.1", True),
+        ("::ffff:10.0.0.1", True),
+        ("fe80::1%eth0", True),
+        ("192.0.2.1", True),  # documentation range: not reachable on the internet
+        ("224.0.0.1", True),
+        ("0.0.0.0", True),
+        ("intranet.local", True),
+    ],
+)
+def test_which_hosts_are_private(host: str, private: bool) -> None:
+    assert is_private_host(host) is private

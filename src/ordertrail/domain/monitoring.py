@@ -9,7 +9,9 @@ Days are UTC days, so a sweep's cut-off is one instant and the query one index r
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -203,6 +205,42 @@ def delivery_delayed(
             "reason": reason,
         },
     )
+
+
+_LOCAL_NAMES = ("localhost", "localhost.localdomain")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal")
+
+
+def address_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `host` spells, in any form a resolver takes: dotted quads, but also the old
+    forms `127.1`, `2130706433` and `0x7f000001` (all 127.0.0.1); None for a name to look up."""
+    name = host.strip("[]")
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        pass
+    try:  # inet_aton reads the old IPv4 forms the way getaddrinfo (and so the HTTP client) does
+        return ipaddress.IPv4Address(socket.inet_aton(name))
+    except OSError:
+        return None
+
+
+def is_private_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Anything but a public internet address: loopback, private, link-local, shared, reserved,
+    and an IPv4 address dressed as IPv6 (::ffff:127.0.0.1) by what it carries."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def is_private_host(host: str) -> bool:
+    """Whether a URL's host names this machine or a private network by itself (a name that only
+    resolves to one is caught when the webhook is sent: see adapters.notifiers.webhooks)."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
+        return True
+    ip = address_of(name)
+    return ip is not None and is_private_address(ip)
 
 
 @dataclass(frozen=True, slots=True)

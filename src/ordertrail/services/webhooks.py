@@ -6,7 +6,6 @@ attempt is logged with its status code and duration, readable here by the subscr
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from ordertrail.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from ordertrail.domain.ids import new_id
+from ordertrail.domain.monitoring import is_private_host
 from ordertrail.domain.notices import NoticeType
 from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
@@ -35,17 +35,6 @@ class TestEvent:
 def _owner(actor: User) -> None:
     if actor.role not in (Role.SELLER, Role.ADMIN):
         raise Forbidden("Only sellers and admins subscribe to webhooks.")
-
-
-def _is_private_host(host: str) -> bool:
-    name = host.strip("[]").lower()
-    if name in ("localhost", "localhost.localdomain") or name.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        ip = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
 def _parts(url: str) -> SplitResult | None:
@@ -70,7 +59,7 @@ def _check(deps: Deps, url: str, events: Sequence[str]) -> list[FieldError]:
         errors.append(
             FieldError("url", "invalid_url", "Put no credentials in the URL; verify our signature instead.")
         )
-    elif _is_private_host(parts.hostname) and not deps.delivery_policy.webhook_allow_private_targets:
+    elif is_private_host(parts.hostname) and not deps.delivery_policy.webhook_allow_private_targets:
         errors.append(
             FieldError(
                 "url", "private_address", "Webhooks go to public addresses only (not loopback or private)."

@@ -44,12 +44,13 @@ def _json(value: Any) -> str:
 
 
 def _instant(value: datetime | str | None) -> str | None:
-    """RFC 3339 in UTC from what the driver returns (SQLite: naive UTC text)."""
+    """RFC 3339 in UTC with a Z, as the API writes instants, from what the driver returns (SQLite:
+    naive UTC text)."""
     if value is None:
         return None
     if isinstance(value, str):
-        return value.replace(" ", "T", 1) + "+00:00"
-    return value.astimezone(UTC).isoformat()
+        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _day(value: date | str | None) -> str | None:

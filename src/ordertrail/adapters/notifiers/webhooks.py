@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
+import typing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
+import httpcore
 import httpx
 
+from ordertrail.domain.monitoring import is_private_address
 from ordertrail.services.ports_monitoring import WEBHOOK, Delivery, Outcome
 
 SIGNATURE_HEADER = "Ordertrail-Signature"
@@ -40,10 +46,57 @@ def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = 300
     return abs(now - t) <= tolerance and hmac.compare_digest(expected, parts.get("v1", ""))
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def body_of(d: Delivery) -> bytes:
-    created = d.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    event = {"id": d.event_id, "type": d.type, "created_at": created, "data": d.payload.get("data") or {}}
+    event = {
+        "id": d.event_id,
+        "type": d.type,
+        "created_at": _utc(d.created_at),
+        "data": d.payload.get("data") or {},
+    }
     return json.dumps(event, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
+class _PublicOnly(httpcore.SyncBackend):
+    """Connects to public addresses only. The host is resolved here and the connection made to the
+    address that was checked, so a name that resolves, or is re-pointed between a check and the
+    connection, to this machine or a private network is refused. (TLS still names the host.)"""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = [str(info[4][0]) for info in found]
+        for address in addresses:
+            if is_private_address(ipaddress.ip_address(address.split("%", 1)[0])):
+                raise httpcore.ConnectError(
+                    f"{host} resolves to {address}, which is not a public address: webhooks go to public "
+                    "addresses only (ORDERTRAIL_WEBHOOK_ALLOW_PRIVATE_TARGETS allows others)"
+                )
+        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+class PublicOnlyTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool that reaches public addresses only. httpx takes no
+    network backend itself, so its pool is replaced with one built on httpcore's public API (a
+    proxy set in the environment would connect for us and is not covered: webhooks use none)."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=_PublicOnly()
+        )
 
 
 class WebhookChannel:
@@ -55,14 +108,19 @@ class WebhookChannel:
         timeout: float = 10.0,
         concurrency: int = 8,
         transport: httpx.BaseTransport | None = None,
+        allow_private_targets: bool = False,
     ) -> None:
         self.clock = clock
         self.concurrency = concurrency
+        guarded = transport is None and not allow_private_targets
+        if guarded:
+            transport = PublicOnlyTransport()
         self.client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
             headers={"User-Agent": "ordertrail-webhooks/1", "Content-Type": "application/json"},
             transport=transport,
+            trust_env=not guarded,  # a proxy from the environment would bypass the address check
         )
 
     def _post(self, d: Delivery) -> Outcome:

@@ -62,4 +62,9 @@ def delivery_channels(
         return carrier.name if carrier else slug
 
     renderer = EmailRenderer(settings.base_url, tokens, tracking_url, carrier_name)
-    return [EmailChannel(mailer, renderer), WebhookChannel(clock, timeout=settings.webhook_timeout_seconds)]
+    webhooks = WebhookChannel(
+        clock,
+        timeout=settings.webhook_timeout_seconds,
+        allow_private_targets=settings.webhook_allow_private_targets,
+    )
+    return [EmailChannel(mailer, renderer), webhooks]
