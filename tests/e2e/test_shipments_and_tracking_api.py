@@ -163,6 +163,30 @@ def test_only_the_orders_seller_adds_shipments(api: Api, buyer: Party, seller: P
     )
 
 
+def test_a_sku_on_two_lines_of_a_parcel_counts_once_against_what_is_left(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    order = api.order(buyer, seller, items=[{"sku": "A", "title": "A", "quantity": 2, "unit_price": 100}])
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": UPS, "items": [{"sku": "A", "quantity": 2}, {"sku": "A", "quantity": 2}]},
+        headers=seller.auth,
+    )
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["errors"]
+    assert (error["field"], error["code"]) == ("items.1.quantity", "more_than_left")
+    assert "Only 0 of 'A'" in error["message"] and "earlier lines" in error["message"]
+    assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["shipments"] == []
+    # Two lines that fit together are one parcel with both.
+    r = api.client.post(
+        f"/v1/orders/{order['id']}/shipments",
+        json={"tracking_number": UPS, "items": [{"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 1}]},
+        headers=seller.auth,
+    )
+    assert r.status_code == 201, r.text
+    assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "shipped"
+
+
 def test_partial_shipments_leave_the_order_partially_shipped(api: Api, buyer: Party, seller: Party) -> None:
     order = api.order(
         buyer,

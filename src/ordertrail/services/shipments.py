@@ -78,7 +78,8 @@ def add_shipment(
             raise Conflict("The order is cancelled.", code="order_cancelled")
         existing = uow.shipments.for_orders([order.id]).get(order.id, [])
         if items is not None:
-            left = unshipped_quantities(order.items, [s.items for s in existing])
+            unshipped = unshipped_quantities(order.items, [s.items for s in existing])
+            left = dict(unshipped)
             ordered = {item.sku for item in order.items}
             errors = []
             if not items:
@@ -99,13 +100,20 @@ def add_shipment(
                         FieldError(f"items.{i}.sku", "not_on_order", f"'{sku}' is not on this order.")
                     )
                 elif left.get(sku, 0) < qty:
+                    earlier = (
+                        ""
+                        if left.get(sku, 0) == unshipped.get(sku, 0)
+                        else " after this parcel's earlier lines"
+                    )
                     errors.append(
                         FieldError(
                             f"items.{i}.quantity",
                             "more_than_left",
-                            f"Only {left.get(sku, 0)} of '{sku}' are left to ship on this order.",
+                            f"Only {left.get(sku, 0)} of '{sku}' are left to ship on this order{earlier}.",
                         )
                     )
+                else:  # a SKU listed on two lines counts against what is left once
+                    left[sku] -= qty
             if errors:
                 raise ValidationFailed(errors)
         slug, number = _resolve(
