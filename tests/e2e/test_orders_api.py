@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -141,6 +142,22 @@ def test_malformed_json_is_a_400_problem_and_stores_nothing(api: Api, buyer: Par
     )
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/problem+json"
+    assert count_rows(api) == before
+
+
+@pytest.mark.parametrize("label", [None, "application/x-www-form-urlencoded", "text/plain; charset=utf-8"])
+def test_a_json_body_not_labelled_as_json_is_read_as_json(
+    api: Api, buyer: Party, seller: Party, label: str | None
+) -> None:
+    """`curl -d '{...}'` labels its body a form: the API speaks JSON only, so it reads it as JSON."""
+    headers = {**buyer.auth, **({"content-type": label} if label else {})}
+    placed = api.client.post(
+        "/v1/orders", content=json.dumps(order_body(seller.id)).encode(), headers=headers
+    )
+    assert placed.status_code == 201, placed.text
+    before = count_rows(api)
+    broken = api.client.post("/v1/orders", content=b'{"items": [', headers=headers)
+    assert broken.status_code == 400 and broken.json()["code"] == "malformed_json", broken.text
     assert count_rows(api) == before
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ordertrail.domain.text import without_surrogates
 
@@ -42,3 +44,30 @@ def _scrub(value: Any) -> Any:
 class FastJSON(JSONResponse):
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+# What `curl -d` and some HTTP libraries label a body they were given as text.
+_UNLABELLED = ("", "application/x-www-form-urlencoded", "text/plain")
+
+
+class JsonRequests:
+    """The API takes JSON only (API.md), so a body sent to it without saying so, as `curl -d` does
+    (labelled a form) is read as the JSON it is: a valid order is placed rather than refused with a
+    422 about a "dictionary", and malformed JSON gets the 400 the contract gives it. The pages'
+    forms, uploads and the providers' inbound webhooks (read as raw bytes) are left as they are."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("POST", "PUT", "PATCH")
+            and scope["path"].startswith("/v1/")
+            and not scope["path"].startswith("/v1/webhooks/inbound/")
+        ):
+            headers = MutableHeaders(scope=scope)
+            kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if kind in _UNLABELLED:
+                headers["content-type"] = "application/json"
+        await self.app(scope, receive, send)

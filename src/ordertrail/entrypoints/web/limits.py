@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ordertrail.config import Settings
 from ordertrail.domain.errors import FieldError
 from ordertrail.domain.rate_limits import TokenBucket
+from ordertrail.entrypoints.web.json import JsonRequests
 from ordertrail.entrypoints.web.problems import nul_field_errors, problem
 
 # Probes and scrapes come from the platform, not from clients, and must answer while clients are throttled.
@@ -268,6 +269,7 @@ UPLOAD_ALLOWANCE = 1024 * 1024
 
 def install(app: FastAPI, settings: Settings, clock: Callable[[], datetime]) -> None:
     app.add_middleware(NoNul)  # inside the size limit, which caps what it reads
+    app.add_middleware(JsonRequests)  # outside NoNul, which reads a body labelled as a form
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,
