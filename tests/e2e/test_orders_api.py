@@ -496,3 +496,21 @@ def test_an_address_with_a_control_character_or_a_country_code_that_is_not_two_l
     body = order_body(seller.id)
     body["shipping_address"]["street_address"] = "1600 Amphitheatre Pkwy\nBuilding 40"  # a line break folds
     assert api.client.post("/v1/orders", json=body, headers=buyer.auth).status_code == 201
+
+
+def test_field_errors_use_our_codes_and_the_detail_reads_as_sentences(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    body = order_body(seller.id)
+    body["items"][0]["quantity"] = "two"
+    body["shipping_fee"] = 1.5
+    r = api.client.post("/v1/orders", json=body, headers=buyer.auth)
+    assert r.status_code == 422
+    codes = {e["field"]: e["code"] for e in r.json()["errors"]}
+    assert codes == {"items.0.quantity": "invalid_type", "shipping_fee": "invalid_type"}
+    # Several refusals of the service's own rules make one readable detail.
+    two = order_body(seller.id)
+    two["currency"], two["shipping_address"]["postal_code"] = "XYZ", "ABCDE"
+    r = api.client.post("/v1/orders", json=two, headers=buyer.auth)
+    assert r.status_code == 422 and len(r.json()["errors"]) >= 2, r.text
+    assert ".;" not in r.json()["detail"] and ". shipping_address.postal_code: " in r.json()["detail"]

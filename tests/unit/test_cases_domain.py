@@ -227,15 +227,21 @@ def test_support_decides_only_escalated_cases_with_a_note() -> None:
 
 def test_each_action_belongs_to_one_side() -> None:
     case = opened()
-    for action, by in [
-        (Action.ACCEPT, Party.BUYER),
-        (Action.ACCEPT_OFFER, Party.SELLER),
-        (Action.WITHDRAW, Party.SELLER),
-        (Action.DECIDE, Party.BUYER),
-        (Action.AUTO_ESCALATE, Party.SUPPORT),
+    for action, by, says in [
+        (Action.ACCEPT, Party.BUYER, "Only the seller can accept the buyer's request."),
+        (Action.ACCEPT_OFFER, Party.SELLER, "Only the buyer can accept the seller's offer."),
+        (Action.WITHDRAW, Party.SELLER, "Only the buyer can withdraw a case."),
+        (Action.DECIDE, Party.BUYER, "Only platform support can decide a case."),
+        (Action.ESCALATE, Party.SUPPORT, "Only the buyer or the seller can escalate a case."),
+        (
+            Action.AUTO_ESCALATE,
+            Party.SUPPORT,
+            "Only ordertrail itself can escalate an unanswered case by itself.",
+        ),
     ]:
-        with pytest.raises(Forbidden):
+        with pytest.raises(Forbidden) as exc:
             act(case, action, by, PASSED)
+        assert str(exc.value) == says
 
 
 def test_a_closed_case_never_changes_again() -> None:
@@ -276,3 +282,22 @@ def test_the_system_escalates_only_unanswered_cases_past_their_deadline_and_laps
     with pytest.raises(Conflict):
         act(waiting, Action.LAPSE, Party.SYSTEM, waiting.escalate_until - timedelta(seconds=1))
     assert act(waiting, Action.LAPSE, Party.SYSTEM, waiting.escalate_until).status is CaseStatus.WITHDRAWN
+
+
+def test_once_the_buyer_has_an_offer_the_seller_may_only_grant_the_request_in_full() -> None:
+    """A second answer used to take back an offer the buyer might be accepting at that moment."""
+    offered = act(opened(), Action.OFFER, Party.SELLER, PASSED, outcome=Outcome.PARTIAL_REFUND, amount=1500)
+    later = PASSED + timedelta(hours=1)
+    with pytest.raises(Conflict) as rejected:
+        act(offered, Action.REJECT, Party.SELLER, later, note="Changed my mind")
+    assert rejected.value.code == "awaiting_buyer" and "your offer" in str(rejected.value)
+    with pytest.raises(Conflict) as reoffered:
+        act(offered, Action.OFFER, Party.SELLER, later, outcome=Outcome.PARTIAL_REFUND, amount=500)
+    assert reoffered.value.code == "awaiting_buyer"
+    granted = act(offered, Action.ACCEPT, Party.SELLER, later)
+    assert granted.status is CaseStatus.RESOLVED and granted.resolution is not None
+    assert (granted.resolution.outcome, granted.resolution.amount) == (Outcome.REFUND, TOTAL)
+    turned_down = act(opened(), Action.REJECT, Party.SELLER, PASSED, note="Not damaged in the photos")
+    with pytest.raises(Conflict) as again:
+        act(turned_down, Action.OFFER, Party.SELLER, later, outcome=Outcome.REPLACEMENT)
+    assert again.value.code == "awaiting_buyer" and "your answer" in str(again.value)

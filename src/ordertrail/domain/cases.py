@@ -114,6 +114,25 @@ WHO_MAY: dict[Action, frozenset[Party]] = {
     Action.LAPSE: frozenset({Party.SYSTEM}),
 }
 
+# For refusals: "Only the buyer can accept the seller's offer."
+_PARTY_NAMES = {
+    Party.BUYER: "the buyer",
+    Party.SELLER: "the seller",
+    Party.SUPPORT: "platform support",
+    Party.SYSTEM: "ordertrail itself",
+}
+_DOING = {
+    Action.ACCEPT: "accept the buyer's request",
+    Action.OFFER: "make an offer",
+    Action.REJECT: "reject a case",
+    Action.ACCEPT_OFFER: "accept the seller's offer",
+    Action.ESCALATE: "escalate a case",
+    Action.WITHDRAW: "withdraw a case",
+    Action.DECIDE: "decide a case",
+    Action.AUTO_ESCALATE: "escalate an unanswered case by itself",
+    Action.LAPSE: "close a case left unanswered",
+}
+
 # A carrier has said this parcel will not arrive as sent: the buyer need not wait for the promise.
 UNDELIVERABLE = frozenset(
     {
@@ -431,13 +450,22 @@ def _resolve(case: Case, cmd: Command, outcome: Outcome, amount: int | None, now
     )
 
 
-def _seller_may_respond(case: Case) -> None:
+def _seller_may_respond(case: Case, grants_request: bool = False) -> None:
+    """The seller answers a case waiting for them. Once the buyer has the answer, an offer or a
+    rejection waits for theirs (a second one would take back an offer they may be accepting); only
+    granting what the buyer asked stays open to the seller."""
     if case.status is CaseStatus.ESCALATED:
         raise Conflict("The case is escalated; platform support decides it now.", code="case_escalated")
+    if case.status is CaseStatus.AWAITING_BUYER and not grants_request:
+        answer = "offer" if case.offer is not None else "answer"
+        raise Conflict(
+            f"The buyer has your {answer} and replies next; you can still accept their request in full.",
+            code="awaiting_buyer",
+        )
 
 
 def _accept(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
-    _seller_may_respond(case)
+    _seller_may_respond(case, grants_request=True)
     outcome = _OUTCOME_OF_REQUEST[case.requested_resolution]
     return _resolve(case, cmd, outcome, settle_amount(outcome, case.amount, refundable, case.currency), now)
 
@@ -541,8 +569,8 @@ def apply(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
     """The case after this action, or the refusal: 403 for the wrong party, 409 for the wrong state,
     422 for a missing or invalid field. A closed case (resolved, withdrawn) never changes again."""
     if cmd.by not in WHO_MAY[cmd.action]:
-        allowed = " or ".join(sorted(WHO_MAY[cmd.action]))
-        raise Forbidden(f"Only the {allowed} can {cmd.action.replace('_', ' ')} a case.")
+        allowed = " or ".join(_PARTY_NAMES[p] for p in sorted(WHO_MAY[cmd.action]))
+        raise Forbidden(f"Only {allowed} can {_DOING[cmd.action]}.")
     if not case.is_open:
         raise Conflict(f"The case is {case.status}; it can no longer change.", code="case_closed")
     return _HANDLERS[cmd.action](case, cmd, now, refundable)

@@ -23,11 +23,15 @@ class DomainError(Exception):
         self.detail = detail
 
 
+def _sentence(message: str) -> str:
+    return message if message.endswith((".", "?", "!")) else f"{message}."
+
+
 class ValidationFailed(DomainError):
     """The request is well-formed but its values break a rule (HTTP 422)."""
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+        super().__init__(detail or " ".join(f"{e.field}: {_sentence(e.message)}" for e in errors))
         self.errors = errors
 
     @classmethod
