@@ -308,6 +308,9 @@ def test_the_buyer_corrects_the_address_and_the_seller_is_told(api: Api, buyer: 
     new = {**ADDRESS, "street_address": "1 Infinite Loop", "city": "Cupertino", "postal_code": "95014"}
     r = api.client.put(f"/v1/orders/{order['id']}/shipping-address", json=new, headers=buyer.auth)
     assert r.status_code == 200 and r.json()["shipping_address"]["city"] == "CUPERTINO"
+    # The same address again (as typed, before normalising) changes nothing and tells nobody twice.
+    again = api.client.put(f"/v1/orders/{order['id']}/shipping-address", json=new, headers=buyer.auth)
+    assert again.status_code == 200 and again.json()["shipping_address"] == r.json()["shipping_address"]
     api.run_worker()
     assert [n["type"] for n in api.inbox(seller)] == ["address_changed"]
     assert api.inbox(seller)[0]["body"].endswith("Ship to the new address.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -260,6 +261,17 @@ def test_a_corrected_tracking_number_renotifies_the_buyer_and_is_locked_after_de
         headers=seller.auth,
     )
     assert bad.status_code == 422
+    # The number it already has (spaced as on a label) corrects nothing and tells nobody.
+    clock.advance(hours=1)
+    same = api.client.put(
+        f"/v1/shipments/{s['id']}/tracking-number",
+        json={"tracking_number": f" {UPS2[:8]} {UPS2[8:]}"},
+        headers=seller.auth,
+    )
+    assert same.status_code == 200 and same.json()["tracking_number"] == UPS2
+    with api.container.engine.connect() as c:  # the no-scan and valid-tracking clocks run on
+        added = c.execute(select(shipments.c.tracking_added_at).where(shipments.c.id == s["id"])).scalar_one()
+    assert added.replace(tzinfo=None) == (clock.now - timedelta(hours=1)).replace(tzinfo=None)
     api.run_worker()
     changed = [n for n in api.inbox(buyer) if n["type"] == "tracking_number_changed"]
     assert len(changed) == 1 and UPS2 in changed[0]["body"]

@@ -195,6 +195,8 @@ def change_address(deps: Deps, actor: User, order_id: str, address: Mapping[str,
                 "A carrier has already scanned a parcel of this order; ask the carrier to redirect it.",
                 code="already_shipped",
             )
+        if normalized == order.shipping_address:
+            return order  # the address it has: nothing to change, nobody to tell
         now = deps.clock()
         uow.orders.update_address(order.id, normalized, now)
         summary = ", ".join(

@@ -178,6 +178,8 @@ def change_tracking_number(
             order.seller_id,
             order.shipping_address.get("country_code", ""),
         )
+        if (slug, number) == (shipment.carrier, shipment.tracking_number):
+            return shipment  # the number it has: nothing to correct, nobody to tell
         _check_not_elsewhere(deps, uow, slug, number, order.id, shipment.id)
         now = deps.clock()
         uow.shipments.set_tracking(shipment.id, slug, number, now)
