@@ -102,8 +102,11 @@ def test_an_undetectable_number_is_refused_on_the_carrier_field(
         json={"tracking_number": "1Z5R89390357567128"},
         headers=seller.auth,
     )
-    message = r.json()["errors"][0]["message"]
+    (error,) = r.json()["errors"]
+    message = error["message"]
     assert r.status_code == 422 and "fails the check digit" in message
+    # The number is what is wrong (API.md: a failed check digit is on the tracking_number field).
+    assert (error["field"], error["code"]) == ("tracking_number", "invalid_check_digit")
     assert "check it against the label, or choose the carrier if it was not UPS" in message
 
 

@@ -6,7 +6,8 @@
    unknown slug is a problem on field `carrier` (`unknown_carrier`); a number that does not fit is a
    problem on field `tracking_number` (`invalid_format` or `invalid_check_digit`).
 2. Carrier omitted: the carrier is detected from the number. No carrier fits → `undetectable_carrier`
-   on field `carrier`. Exactly one fits → that one.
+   on field `carrier`, unless the number has a carrier's format and fails only its check digit: a
+   mistyped number, `invalid_check_digit` on field `tracking_number`. Exactly one fits → that one.
 3. Several fit (the same digits are legitimately valid for more than one carrier, e.g. a 12-digit
    number that passes both FedEx's and Purolator's check digit), the order's context settles it:
    a. keep the candidates the seller has shipped with before (`seller_carriers`); if exactly one
@@ -184,7 +185,16 @@ class CarrierDirectory:
             return _problem("tracking_number", ProblemCode.INVALID_FORMAT, "The tracking number is empty.")
         candidates = self.detect(number)
         if not candidates:
-            return _problem("carrier", UNDETECTABLE_CARRIER, self._undetectable_message(number))
+            near = self._rules.shape_matches(number)
+            if near:  # a carrier's number with a mistyped character: the number is what is wrong
+                return _problem(
+                    "tracking_number", ProblemCode.INVALID_CHECK_DIGIT, self._mistyped(number, near)
+                )
+            return _problem(
+                "carrier",
+                UNDETECTABLE_CARRIER,
+                f"No carrier we know uses numbers like {normalise(number)}; say which carrier shipped it.",
+            )
         if len(candidates) == 1:
             return _settled(candidates[0], SettledBy.DETECTED)
         return self._settle(candidates, destination_country, seller_carriers)
@@ -240,16 +250,13 @@ class CarrierDirectory:
         carrier = self._carriers.get(match.carrier)
         return carrier.country_code if carrier else None
 
-    def _undetectable_message(self, number: str) -> str:
-        near = self._rules.shape_matches(number)
-        if near:
-            names = " or ".join(self._rules.name(slug) for slug in near)
-            return (
-                f"{normalise(number)} fits the format of {names} numbers but fails the check digit, so a "
-                f"character was probably mistyped; check it against the label, or choose the carrier if "
-                f"it was not {names}."
-            )
-        return f"No carrier we know uses numbers like {normalise(number)}; say which carrier shipped it."
+    def _mistyped(self, number: str, near: Iterable[str]) -> str:
+        names = " or ".join(self._rules.name(slug) for slug in near)
+        return (
+            f"{normalise(number)} fits the format of {names} numbers but fails the check digit, so a "
+            f"character was probably mistyped; check it against the label, or choose the carrier if "
+            f"it was not {names}."
+        )
 
 
 def _slug(slug: str) -> str:

@@ -153,8 +153,8 @@ def test_the_seller_adds_tracking_with_the_carrier_detected_as_they_type(
     number.press_sequentially("8")
     expect(sunny.page.locator("#add-detected")).to_contain_text("fails the check digit")
     sunny.page.get_by_role("button", name="Add tracking").click()
-    expect(sunny.page.locator("#add-carrier-error")).to_contain_text("fails the check digit")
-    expect(sunny.page.locator('[aria-invalid="true"]').first).to_be_focused()
+    expect(sunny.page.locator("#add-number-error")).to_contain_text("fails the check digit")
+    expect(sunny.page.get_by_label("Tracking number")).to_be_focused()  # the number is what to fix
     sunny.snap("seller-tracking-error")
 
     number = sunny.page.get_by_label("Tracking number")

@@ -44,6 +44,7 @@
       timer = setTimeout(detect, 250);
     });
     if (select) select.addEventListener("change", detect);
-    if (input.value) detect();
+    // A number the server refused already has its reason above it: the hint would only repeat it.
+    if (input.value && input.getAttribute("aria-invalid") !== "true") detect();
   });
 })();
