@@ -78,3 +78,26 @@ def test_users_create_names_what_is_wrong_with_its_arguments(tmp_path: Path) -> 
     )
     assert not_text.returncode == 2 and b"Traceback" not in not_text.stderr
     assert b"not valid text" in not_text.stderr
+
+
+def test_users_new_key_replaces_a_lost_key_and_names_a_user_it_cannot_find(tmp_path: Path) -> None:
+    import json
+
+    made = run(
+        ["users", "create", "--role", "seller", "--name", "Sunny", "--email", "shop@sunny.example"], tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    user = json.loads(made.stdout)
+    by_email = run(["users", "new-key", "--email", "SHOP@sunny.example"], tmp_path)
+    by_id = run(["users", "new-key", "--id", user["id"]], tmp_path)
+    assert by_email.returncode == by_id.returncode == 0, by_email.stderr + by_id.stderr
+    keys = {user["api_key"], json.loads(by_email.stdout)["api_key"], json.loads(by_id.stdout)["api_key"]}
+    assert len(keys) == 3 and json.loads(by_id.stdout)["id"] == user["id"]
+    for args, says in (
+        (["--id", "usr_nobody"], "No user usr_nobody"),
+        (["--email", "nobody@example.com"], "no user has the e-mail"),
+        ([], "--id or with --email"),
+        (["--id", user["id"], "--email", "shop@sunny.example"], "--id or with --email"),
+    ):
+        refused = run(["users", "new-key", *args], tmp_path)
+        assert refused.returncode == 2 and says in refused.stderr and "Traceback" not in refused.stderr

@@ -68,6 +68,35 @@ def test_the_demo_fills_a_marketplace_and_hands_over_working_keys_for_the_walkth
         container.close()
 
 
+def test_the_demo_runs_again_on_its_own_data_with_new_keys(tmp_path: Path, database_url: str) -> None:
+    """`make run` a second time (after Ctrl-C) used to end in a traceback: the demo's users existed."""
+    data = tmp_path / "demo"
+    env = {**os.environ, "ORDERTRAIL_DATA_DIR": str(data), "ORDERTRAIL_DATABASE_URL": database_url}
+    runs = []
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "ordertrail.entrypoints.cli", "demo", "--seconds-per-hop", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        runs.append(dict(line.split("=", 1) for line in (data / "demo-keys.env").read_text().splitlines()))
+    assert "The demo ran here before" in result.stderr and "Traceback" not in result.stderr
+    first, second = runs
+    assert set(first) == set(second) and all(first[k] != second[k] for k in first)  # every key is new
+    container = build(Settings(data_dir=data, database_url=database_url))
+    try:
+        with TestClient(create_app(container)) as http:
+            old = http.get("/v1/orders", headers={"Authorization": f"Bearer {first['DEMO_BUYER_KEY']}"})
+            new = http.get("/v1/orders", headers={"Authorization": f"Bearer {second['DEMO_BUYER_KEY']}"})
+            assert old.status_code == 401 and new.status_code == 200
+            assert len(new.json()["items"]) > 3  # the same buyer, with the orders of both runs
+    finally:
+        container.close()
+
+
 def test_the_served_demos_links_point_where_it_listens(tmp_path: Path, database_url: str) -> None:
     """Without a configured public URL, tracking links followed the default port 8000, dead when the
     demo served on another one (`make run PORT=8080`)."""

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from ordertrail.domain.errors import Conflict, Unauthenticated, ValidationFailed
+from ordertrail.domain.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from ordertrail.domain.ids import new_id
 from ordertrail.domain.statuses import Role
 from ordertrail.domain.users import User
@@ -47,6 +47,18 @@ def create_user(deps: Deps, role: str, name: str, email: str | None) -> CreatedU
                 "Another account has this e-mail address; give each account its own.", code="email_taken"
             )
         uow.users.add(user, hash_key(key))
+        uow.commit()
+    return CreatedUser(user, key)
+
+
+def new_key(deps: Deps, user_id: str) -> CreatedUser:
+    """A new API key for a user who lost theirs; the old one stops working (in other processes after
+    the credential cache's few seconds). An erased user gets none."""
+    key = f"ot_{secrets.token_urlsafe(32)}"
+    with deps.uow() as uow:
+        user = uow.users.get(user_id)
+        if user is None or not uow.users.set_key(user_id, hash_key(key)):
+            raise NotFound(f"No user {user_id} (or their data was erased).")
         uow.commit()
     return CreatedUser(user, key)
 

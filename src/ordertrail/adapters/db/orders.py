@@ -55,6 +55,14 @@ class SqlUsers:
         ).first()
         return _user(r) if r else None
 
+    def set_key(self, user_id: str, api_key_hash: str) -> bool:
+        done = self.c.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.erased_at.is_(None))
+            .values(api_key_hash=api_key_hash)
+        )
+        return bool(done.rowcount)
+
     def many(self, ids: Iterable[str]) -> dict[str, User]:
         ids = list(ids)
         if not ids:

@@ -173,6 +173,38 @@ def users_create(
     _echo_json(user_view(created.user, created.api_key))
 
 
+@users_app.command("new-key")
+def users_new_key(
+    user_id: Annotated[str | None, typer.Option("--id", help="The user's id")] = None,
+    email: Annotated[str | None, typer.Option(help="Or the user's e-mail address")] = None,
+) -> None:
+    """Give a user who lost their API key a new one, printed as JSON (shown only once); the old key
+    stops working."""
+    from ordertrail.domain.errors import NotFound
+    from ordertrail.entrypoints.web.views import user_view
+    from ordertrail.services.users import new_key
+
+    if (user_id is None) == (email is None):
+        typer.echo("error: name the user with --id or with --email (one of them)", err=True)
+        raise typer.Exit(2)
+    container = _container()
+    try:
+        if user_id is None:
+            with container.deps.read() as uow:
+                found = uow.users.by_email(email or "")
+            if found is None:
+                typer.echo(f"error: no user has the e-mail {email!r}", err=True)
+                raise typer.Exit(2)
+            user_id = found.id
+        created = new_key(container.deps, user_id)
+    except NotFound as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+    _echo_json(user_view(created.user, created.api_key))
+
+
 @users_app.command("login-link")
 def users_login_link(
     email: Annotated[str, typer.Option(help="The user's e-mail address")],

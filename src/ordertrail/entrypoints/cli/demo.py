@@ -15,11 +15,12 @@ from ordertrail.bootstrap import Container
 from ordertrail.domain.events import Location
 from ordertrail.domain.orders import LineItem
 from ordertrail.services import simulator
+from ordertrail.services.context import Deps
 from ordertrail.services.orders import PlaceOrder, place_order
 from ordertrail.services.outbox import drain
 from ordertrail.services.shipments import add_shipment
 from ordertrail.services.sign_in import issue_link
-from ordertrail.services.users import create_user
+from ordertrail.services.users import CreatedUser, create_user, new_key
 
 ADDRESSES = [
     {
@@ -72,19 +73,44 @@ def _sim_number() -> str:
     return "SIM" + "".join(secrets.choice("0123456789") for _ in range(10))
 
 
+def _demo_user(deps: Deps, role: str, name: str, email: str) -> tuple[CreatedUser, bool]:
+    """The demo's user with this e-mail: made now, or (the demo ran before on this data) the one
+    made then, with a new key since keys are kept only as hashes. True if it was there already."""
+    with deps.read() as uow:
+        found = uow.users.by_email(email)
+    if found is None:
+        return create_user(deps, role, name, email), False
+    return new_key(deps, found.id), True
+
+
 def run_demo(container: Container, serve_after: bool, host: str, port: int, seconds_per_hop: float) -> None:
     deps = container.deps
     now = deps.clock()
     typer.echo("Creating demo users ...", err=True)
-    seller = create_user(deps, "seller", "Sunny Gadgets", "shop@sunny.example")
-    seller2 = create_user(deps, "seller", "Glow Beauty", "hello@glow.example")
-    buyers = [
-        create_user(deps, "buyer", a["name"], f"{a['name'].split()[0].lower()}@buyer.example")
-        for a in ADDRESSES
-    ]
-    support = create_user(deps, "support", "Sam Support", "support@ordertrail.example")
-    carrier = create_user(deps, "carrier", "Simulated Carrier", None)
-    admin = create_user(deps, "admin", "Demo Admin", None)
+    made = {
+        role_name: _demo_user(deps, role, name, email)
+        for role_name, role, name, email in (
+            ("seller", "seller", "Sunny Gadgets", "shop@sunny.example"),
+            ("seller2", "seller", "Glow Beauty", "hello@glow.example"),
+            *(
+                (f"buyer{i}", "buyer", a["name"], f"{a['name'].split()[0].lower()}@buyer.example")
+                for i, a in enumerate(ADDRESSES)
+            ),
+            ("support", "support", "Sam Support", "support@ordertrail.example"),
+            ("carrier", "carrier", "Simulated Carrier", "carrier@simulated.example"),
+            ("admin", "admin", "Demo Admin", "admin@ordertrail.example"),
+        )
+    }
+    if any(again for _, again in made.values()):
+        typer.echo(
+            f"The demo ran here before ({container.settings.data_dir}): its users get new keys (the old "
+            "ones stop working) and more orders. To start afresh, remove that folder first.",
+            err=True,
+        )
+    seller, seller2, support, carrier, admin = (
+        made[k][0] for k in ("seller", "seller2", "support", "carrier", "admin")
+    )
+    buyers = [made[f"buyer{i}"][0] for i in range(len(ADDRESSES))]
 
     parcels: list[tuple[str, datetime, Location]] = []
     typer.echo("Placing orders and shipping parcels ...", err=True)
