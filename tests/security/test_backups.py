@@ -126,7 +126,11 @@ def test_a_backup_under_write_load_restores_to_one_consistent_instant(
 
     # Restore into the service's database (the service stopped) and find the same instant there.
     api.container.close()
-    restored = CliRunner().invoke(cli, ["restore", str(backup)])
+    kept = checksum(sqlite_only, "orders")
+    declined = CliRunner().invoke(cli, ["restore", str(backup)], input="n\n")
+    assert declined.exit_code == 1 and "Replace the database, which holds" in declined.output
+    assert checksum(sqlite_only, "orders") == kept  # asked first, and nothing replaced on a no
+    restored = CliRunner().invoke(cli, ["restore", str(backup)], input="y\n")
     assert restored.exit_code == 0, restored.output
     for table in KEY_TABLES:
         assert checksum(sqlite_only, table) == checksum(backup, table), table
@@ -160,3 +164,49 @@ def test_backup_of_a_postgresql_database_points_to_its_own_tools(
     monkeypatch.setenv("ORDERTRAIL_DATABASE_URL", "postgresql+psycopg://db.invalid/ordertrail")
     result = CliRunner().invoke(cli, ["backup", str(tmp_path / "x.db")])
     assert result.exit_code == 2 and "pg_dump" in result.output
+
+
+def test_a_file_that_is_not_an_ordertrail_backup_is_refused(
+    api: Api,
+    buyer: Party,
+    seller: Party,
+    sqlite_only: Path,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It used to replace the database with any SQLite file, an empty one included, and exit 0."""
+    api.order(buyer, seller)
+    api.container.close()
+    monkeypatch.setenv("ORDERTRAIL_DATABASE_URL", settings.resolved_database_url)
+    before = checksum(sqlite_only, "orders")
+    empty, other = tmp_path / "empty.db", tmp_path / "other.db"
+    sqlite3.connect(empty).close()
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+        conn.commit()
+    for path in (empty, other, tmp_path):
+        result = CliRunner().invoke(cli, ["restore", "--yes", str(path)])
+        assert result.exit_code == 2 and "error:" in result.output, result.output
+        assert "not an ordertrail backup" in result.output or "no backup file" in result.output
+    assert checksum(sqlite_only, "orders") == before
+
+
+def test_restore_refuses_while_the_service_has_the_database_open(
+    api: Api,
+    buyer: Party,
+    seller: Party,
+    sqlite_only: Path,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api.order(buyer, seller)
+    monkeypatch.setenv("ORDERTRAIL_DATABASE_URL", settings.resolved_database_url)
+    backup = tmp_path / "backup.db"
+    assert CliRunner().invoke(cli, ["backup", str(backup)]).exit_code == 0
+    api.order(buyer, seller)  # the service is up, its connections open
+    before = checksum(sqlite_only, "orders")
+    result = CliRunner().invoke(cli, ["restore", "--yes", str(backup)])
+    assert result.exit_code == 2 and "in use: stop `ordertrail serve`" in result.output, result.output
+    assert checksum(sqlite_only, "orders") == before

@@ -19,7 +19,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
+
+from ordertrail.adapters.db.migrate import alembic_config
 
 
 class BackupError(Exception):
@@ -86,12 +89,67 @@ def backup(database_url: str, target: Path) -> BackupReport:
     return BackupReport(target, target.stat().st_size, tables)
 
 
+# Tables without which a file is no ordertrail database, whatever else it holds.
+_CORE_TABLES = frozenset({"alembic_version", "users", "orders", "shipments", "tracking_events"})
+
+
+def _ours(conn: sqlite3.Connection, tables: dict[str, int]) -> None:
+    """Refuse a database that is not ordertrail's, or is of a schema this version does not know."""
+    missing = sorted(_CORE_TABLES - tables.keys())
+    if missing:
+        raise BackupError(f"not an ordertrail backup: it has no {', '.join(missing)} table")
+    stored = {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")}
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if not stored or stored - known:
+        raise BackupError(
+            f"the backup's schema ({', '.join(sorted(stored)) or 'none'}) is not one this version of "
+            "ordertrail knows: restore it with the version that wrote it"
+        )
+
+
+def _in_use(target: Path) -> bool:
+    """Whether a process has the database open: an exclusive lock is then refused (in WAL mode every
+    connection, even an idle one, holds a shared lock while it is open)."""
+    if not target.exists():
+        return False
+    with closing(sqlite3.connect(target, timeout=0.5, isolation_level=None)) as conn:
+        try:
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            return True
+    return False
+
+
+def rows_in(database_url: str) -> int | None:
+    """How many rows the database the settings name holds (None if there is none yet)."""
+    target = sqlite_path(database_url)
+    if not target.exists():
+        return None
+    with closing(sqlite3.connect(target)) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return sum(int(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names)
+
+
+def checked_backup(source: Path) -> dict[str, int]:
+    """The row counts of an ordertrail backup that is whole; BackupError for anything else."""
+    if not source.is_file():
+        raise BackupError(f"there is no backup file at {source}")
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as conn:
+        tables = check(conn)
+        _ours(conn, tables)
+    return tables
+
+
 def restore(database_url: str, source: Path) -> BackupReport:
     target = sqlite_path(database_url)
-    if not source.exists():
-        raise BackupError(f"there is no backup at {source}")
-    with closing(sqlite3.connect(source)) as conn:
-        tables = check(conn)  # refuse a damaged backup before touching the database
+    tables = checked_backup(source)  # refuse a damaged or foreign file before touching the database
+    if _in_use(target):
+        raise BackupError(
+            f"the database at {target} is in use: stop `ordertrail serve`, `ordertrail worker` and any "
+            "other process using it, then restore"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target, timeout=30)) as dst:
         src.backup(dst)

@@ -30,14 +30,26 @@ def backup(path: Annotated[Path, typer.Argument(help="Where to write the backup 
 
 
 @app.command()
-def restore(path: Annotated[Path, typer.Argument(help="A file written by `ordertrail backup`.")]) -> None:
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by `ordertrail backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
     """Replace the embedded database by the backup at PATH (stop the service first)."""
-    from ordertrail.adapters.db.backup import BackupError
+    from ordertrail.adapters.db.backup import BackupError, checked_backup, rows_in
     from ordertrail.adapters.db.backup import restore as run_restore
     from ordertrail.config import Settings
 
+    url = Settings().resolved_database_url
     try:
-        report = run_restore(Settings().resolved_database_url, path)
+        incoming = sum(checked_backup(path).values())
+        held = rows_in(url)
+        if held and not yes:
+            typer.confirm(
+                f"Replace the database, which holds {held} rows, with the backup's {incoming}? "
+                "What it holds now is lost.",
+                abort=True,
+            )
+        report = run_restore(url, path)
     except BackupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
