@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKEND, PG_SERVER
+
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -101,3 +103,76 @@ def test_users_new_key_replaces_a_lost_key_and_names_a_user_it_cannot_find(tmp_p
     ):
         refused = run(["users", "new-key", *args], tmp_path)
         assert refused.returncode == 2 and says in refused.stderr and "Traceback" not in refused.stderr
+
+
+def _unmigrated_or_ahead(tmp_path: Path, ahead: bool) -> str:
+    """A SQLite database holding a schema of no version (ahead=False: an empty file on PostgreSQL's
+    terms, nothing migrated) or of a newer ordertrail than this one."""
+    import sqlite3
+    from contextlib import closing
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "other.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        if ahead:
+            conn.execute("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
+        conn.commit()
+    return f"sqlite:///{path}"
+
+
+def test_a_database_migrated_by_a_newer_version_is_named_so_and_left_alone(tmp_path: Path) -> None:
+    url = _unmigrated_or_ahead(tmp_path, ahead=True)
+    for command in (["sweep"], ["migrate"], ["users", "create", "--role", "buyer", "--name", "A"]):
+        result = run(command, tmp_path, ORDERTRAIL_DATABASE_URL=url)
+        assert result.returncode == 1, (command, result.stderr)
+        assert "newer version of ordertrail" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_readyz_is_503_until_the_database_holds_this_versions_schema(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from ordertrail.adapters.db.migrate import migrate
+    from ordertrail.bootstrap import build
+    from ordertrail.config import Settings
+    from ordertrail.entrypoints.web.app import create_app
+
+    for ahead, says in ((False, "run `ordertrail migrate`"), (True, "newer version")):
+        url = _unmigrated_or_ahead(tmp_path / str(ahead), ahead)
+        container = build(Settings(data_dir=tmp_path / str(ahead), database_url=url))
+        try:
+            with TestClient(create_app(container)) as http:
+                r = http.get("/readyz")
+                assert r.status_code == 503 and says in r.json()["detail"], r.text
+                if not ahead:  # every request would have failed; once migrated the service is ready
+                    migrate(container.engine)
+                    assert http.get("/readyz").json() == {"status": "ready"}
+        finally:
+            container.close()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="the schema check of a database that migrates itself not")
+def test_a_postgresql_database_not_migrated_yet_is_named_with_the_command_that_fixes_it(
+    tmp_path: Path,
+) -> None:
+    """serve said it was listening and /readyz said ready, then every request failed with a 500."""
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    name = f"ordertrail_unmigrated_{secrets.token_hex(4)}"
+    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+        for command in (["serve", "--port", "1"], ["sweep"], ["worker"]):
+            result = run(command, tmp_path, ORDERTRAIL_DATABASE_URL=url)
+            assert result.returncode == 1, (command, result.stdout, result.stderr)
+            assert "run `ordertrail migrate` first" in result.stderr and "listening" not in result.stdout
+        assert run(["migrate"], tmp_path, ORDERTRAIL_DATABASE_URL=url).returncode == 0
+        assert run(["sweep"], tmp_path, ORDERTRAIL_DATABASE_URL=url).returncode == 0
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()

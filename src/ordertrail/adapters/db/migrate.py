@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,10 +29,26 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(cfg, revision)
 
 
+@cache
+def _revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(the heads, every revision) of this version's migrations: read once, they never change."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return frozenset(scripts.get_heads()), frozenset(s.revision for s in scripts.walk_revisions())
+
+
+def schema_state(conn: Connection) -> str:
+    """"current"; "behind" (migrations to apply, or none applied yet); or "ahead": migrated by a
+    newer ordertrail, whose revisions this version does not know."""
+    heads, known = _revisions()
+    stored = set(MigrationContext.configure(conn).get_current_heads())
+    if stored - known:
+        return "ahead"
+    return "current" if stored == heads else "behind"
+
+
 def is_current(engine: Engine) -> bool:
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+        return schema_state(conn) == "current"
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -26,11 +26,31 @@ app.add_typer(users_app, name="users")
 
 
 def _container() -> Container:
-    from ordertrail.adapters.db.migrate import is_current, migrate
+    """The service's parts, on a database whose schema is this version's: the embedded default
+    migrates itself; any other database must have been migrated (`ordertrail migrate`)."""
+    from ordertrail.adapters.db.migrate import migrate, schema_state
 
     container = build(Settings())
-    if container.engine.dialect.name == "sqlite" and not is_current(container.engine):
+    with container.engine.connect() as conn:
+        state = schema_state(conn)
+    if state == "behind" and container.engine.dialect.name == "sqlite":
         migrate(container.engine)  # the embedded default sets itself up
+    elif state != "current":
+        container.close()
+        where = container.engine.url.render_as_string(hide_password=True)
+        if state == "ahead":
+            typer.echo(
+                f"ordertrail: the database at {where} was migrated by a newer version of ordertrail; "
+                "run that version, or restore a backup made by this one.",
+                err=True,
+            )
+        else:
+            typer.echo(
+                f"ordertrail: the database at {where} is not migrated to this version; "
+                "run `ordertrail migrate` first.",
+                err=True,
+            )
+        raise typer.Exit(1)
     return container
 
 
@@ -113,8 +133,17 @@ def worker() -> None:
 def migrate() -> None:
     """Apply the schema migrations to ORDERTRAIL_DATABASE_URL."""
     from ordertrail.adapters.db.migrate import migrate as run_migrations
+    from ordertrail.adapters.db.migrate import schema_state
 
     container = build(Settings())
+    with container.engine.connect() as conn:
+        if schema_state(conn) == "ahead":
+            typer.echo(
+                "ordertrail: this database was migrated by a newer version of ordertrail; "
+                "this version cannot migrate it (run the newer one).",
+                err=True,
+            )
+            raise typer.Exit(1)
     run_migrations(container.engine)
     typer.echo(f"database at head ({container.engine.dialect.name})")
 
