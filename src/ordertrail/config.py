@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The database URLs ordertrail runs on: the embedded file, or PostgreSQL through psycopg 3.
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
 class Settings(BaseSettings):
@@ -26,9 +33,9 @@ class Settings(BaseSettings):
     webhook_secret_shippo: str | None = None
 
     # Dispatch SLA and the promise used until learned lane history exists (DESIGN.md §4-5).
-    handling_business_days: int = 2
-    seller_cutoff_hour: int = 14
-    seller_country: str = "US"
+    handling_business_days: Annotated[int, Field(ge=0, le=30)] = 2
+    seller_cutoff_hour: Annotated[int, Field(ge=0, le=23)] = 14
+    seller_country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "US"
     seller_timezone: str = "UTC"
     transit_business_days: dict[str, tuple[int, int]] = {
         "standard": (2, 5),
@@ -113,10 +120,52 @@ class Settings(BaseSettings):
     rate_limit_auth_failures_per_minute: int = 10
     rate_limit_auth_failures_burst: int = 20
     max_request_bytes: int = 2 * 1024 * 1024  # JSON bodies: 1000 carrier events fit in about 0.5 MB
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     shop_name: str = "ordertrail"
     shop_color: str = "#0b5fff"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_we_run_on(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        scheme, _, rest = url.partition("://")
+        if scheme.lower() not in _DATABASE_SCHEMES or not rest.strip("/") or rest.startswith(":memory:"):
+            raise ValueError(
+                "use sqlite:///path/to/ordertrail.db (or leave it unset for the embedded default) or "
+                "postgresql+psycopg://user@host/database"
+            )
+        return url
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, level: object) -> object:
+        return level.upper() if isinstance(level, str) else level
+
+    @field_validator("seller_timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{zone!r} is no IANA time zone; use one like Europe/Berlin or UTC") from None
+        return zone
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_server(cls, url: str | None) -> str | None:
+        if url is not None and (urlsplit(url).scheme not in ("smtp", "smtps") or not urlsplit(url).hostname):
+            raise ValueError("use smtp://host:port or smtps://user:password@host:port")
+        return url
+
+    @field_validator("transit_business_days")
+    @classmethod
+    def _transit_ranges(cls, days: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        for service, (earliest, latest) in days.items():
+            if not 0 <= earliest <= latest:
+                raise ValueError(f"{service}: give [earliest, latest] business days, 0 <= earliest <= latest")
+        return days
 
     @property
     def resolved_database_url(self) -> str:

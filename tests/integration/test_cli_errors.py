@@ -25,7 +25,6 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("nonsense://x", "Can't load plugin"),
         ("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", "Connection refused"),
     ],
 )
@@ -41,6 +40,37 @@ def test_a_database_that_cannot_be_used_is_named_with_what_to_check(
     assert "the database is not usable" in result.stderr and reason in result.stderr
     assert "ORDERTRAIL_DATABASE_URL" in result.stderr
     assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("DATABASE_URL", "mysql://root:secret@db/shop", "use sqlite:///"),
+        ("DATABASE_URL", "sqlite://", "use sqlite:///"),
+        ("SELLER_TIMEZONE", "Mars/Base", "no IANA time zone"),
+        ("LOG_LEVEL", "LOUD", "'DEBUG', 'INFO'"),
+        ("SMTP_URL", "garbage", "smtp://host:port"),
+        ("TRANSIT_BUSINESS_DAYS", '{"standard": [5, 2]}', "earliest <= latest"),
+        ("TRANSIT_BUSINESS_DAYS", "notjson", "transit_business_days"),
+        ("SELLER_CUTOFF_HOUR", "25", "less than or equal to 23"),
+        ("HANDLING_BUSINESS_DAYS", "-3", "greater than or equal to 0"),
+    ],
+)
+def test_a_setting_that_is_not_valid_is_named_without_its_value(
+    tmp_path: Path, name: str, value: str, says: str
+) -> None:
+    result = run(["sweep"], tmp_path, **{f"ORDERTRAIL_{name}": value})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert says in result.stderr and ("ORDERTRAIL_" + name in result.stderr or name.lower() in result.stderr)
+    assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize("data_dir", ["a-file", "a-file/below"])
+def test_a_data_directory_that_cannot_be_used_is_named(tmp_path: Path, data_dir: str) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    result = run(["sweep"], tmp_path, ORDERTRAIL_DATA_DIR=str(tmp_path / data_dir))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"cannot use {tmp_path / data_dir}" in result.stderr and "ORDERTRAIL_DATA_DIR" in result.stderr
 
 
 def test_a_port_outside_the_tcp_range_is_refused(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def _revisions() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def schema_state(conn: Connection) -> str:
-    """"current"; "behind" (migrations to apply, or none applied yet); or "ahead": migrated by a
+    """ "current"; "behind" (migrations to apply, or none applied yet); or "ahead": migrated by a
     newer ordertrail, whose revisions this version does not know."""
     heads, known = _revisions()
     stored = set(MigrationContext.configure(conn).get_current_heads())

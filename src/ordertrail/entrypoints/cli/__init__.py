@@ -279,12 +279,25 @@ app.add_typer(_edd.app, name="edd")
 
 def main() -> None:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SettingsError as exc:  # a setting that is not even JSON where JSON is expected
+        typer.echo(f"ordertrail: a setting is not valid: {exc}; check its ORDERTRAIL_ variable.", err=True)
+        sys.exit(1)
+    except OSError as exc:  # the data directory (or a file a command was given) cannot be used
+        where = exc.filename or os.environ.get("ORDERTRAIL_DATA_DIR", "./var")
+        typer.echo(f"ordertrail: cannot use {where}: {exc.strerror or exc}.", err=True)
+        typer.echo(
+            "Check that ORDERTRAIL_DATA_DIR (./var by default) is a directory this user can write, "
+            "on a writable disk, and that the paths given exist.",
+            err=True,
+        )
+        sys.exit(1)
     except (ArgumentError, DBAPIError) as exc:  # a bad URL, or a database that does not answer
         typer.echo(f"ordertrail: the database is not usable: {_first_line(exc)}", err=True)
         typer.echo(
@@ -294,7 +307,12 @@ def main() -> None:
         )
         sys.exit(1)
     except ValidationError as exc:  # a setting that does not parse
-        typer.echo(f"ordertrail: a setting is not valid:\n{exc}", err=True)
+        # Named by its variable, without the value, which may hold a password (a database URL's).
+        for error in exc.errors():
+            name = "ORDERTRAIL_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+            typer.echo(
+                f"ordertrail: {name} is not valid: {error['msg'].removeprefix('Value error, ')}", err=True
+            )
         sys.exit(1)
     except UnicodeError:  # an argument's bytes are not text in the terminal's encoding
         typer.echo("ordertrail: an argument is not valid text (UTF-8); type it again.", err=True)
