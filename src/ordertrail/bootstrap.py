@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,11 +26,13 @@ from ordertrail.adapters.notifiers.wiring import (
     delivery_channels,
     delivery_policy,
     monitoring_policy,
+    secret,
     unsubscribe_tokens,
 )
 from ordertrail.adapters.policies import case_policy, performance_policy
 from ordertrail.adapters.promises import ConfiguredPromises
 from ordertrail.config import Settings
+from ordertrail.domain.ids import RowIds
 from ordertrail.services.context import Deps
 from ordertrail.services.ports_monitoring import Channel
 from ordertrail.services.write_groups import WriteGroups
@@ -47,6 +50,7 @@ class Container:
     writer: Engine | None = None
     channels: list[Channel] = field(default_factory=list)
     unsubscribe: UnsubscribeTokens | None = None
+    row_ids: RowIds = field(default_factory=lambda: RowIds(secrets.token_hex(16)))
 
     def close(self) -> None:
         for channel in self.channels:
@@ -118,4 +122,12 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
         credential_cache(writer, settings.credential_cache_seconds)
     tokens = unsubscribe_tokens(settings)
     channels = delivery_channels(settings, mailer, deps.carriers, deps.tracking_url, tokens, clock)
-    return Container(settings, engine, deps, writer, channels=channels, unsubscribe=tokens)
+    return Container(
+        settings,
+        engine,
+        deps,
+        writer,
+        channels=channels,
+        unsubscribe=tokens,
+        row_ids=RowIds(secret(settings)),
+    )

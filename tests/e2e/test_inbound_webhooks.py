@@ -390,6 +390,10 @@ def test_support_sees_the_raw_payloads_behind_a_shipments_events_and_others_do_n
         posted["accepted"],
     )
     assert item["body"] == json.loads((SAMPLES / sample).read_bytes())
+    # The database numbers payloads 1, 2, 3 ...; the ids shown are keyed, not in sequence (API.md).
+    again = post(api.client, "shippo", body, signed("shippo", body, clock.now)).json()
+    assert again["payload_id"] == posted["payload_id"] and again["replayed"]  # the same payload
+    assert posted["payload_id"].startswith("pay_") and len(posted["payload_id"]) == 20
     assert item["outcome"] == {"accepted": posted["accepted"], "duplicates": 0, "rejected": 0}
     assert r.json()["next_cursor"] is None
     assert api.client.get(url, headers=api.admin).status_code == 200

@@ -126,6 +126,11 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_every_attempt_is_logged(
         (1, 500, False),
     ]
     assert attempts[1]["error"].startswith("HTTP 503")
+    # Numbered by the database, shown keyed (API.md: ids are never sequential): one delivery, three
+    # attempts, each id its own, the delivery's the same on all three.
+    assert len({a["id"] for a in attempts}) == 3 and all(a["id"].startswith("att_") for a in attempts)
+    assert len({a["delivery_id"] for a in attempts}) == 1 and attempts[0]["delivery_id"].startswith("dlv_")
+    assert not any(a["id"][4:].isdigit() for a in attempts)
     bodies = {r.body for r in endpoint.received()}
     assert len(bodies) == 1  # the same event, byte for byte, on every retry
 

@@ -45,8 +45,13 @@ def country_calendar(country: str) -> BusinessCalendar:
     return business_calendar(country.upper(), None, MONDAY_TO_FRIDAY)
 
 
+def secret(settings: Settings) -> str:
+    """The key that signs what the service hands out: set, or generated into the data directory."""
+    return settings.secret_key or load_or_create(settings.data_dir / "secret_key")
+
+
 def unsubscribe_tokens(settings: Settings) -> UnsubscribeTokens:
-    return UnsubscribeTokens(settings.secret_key or load_or_create(settings.data_dir / "secret_key"))
+    return UnsubscribeTokens(secret(settings))
 
 
 def delivery_channels(

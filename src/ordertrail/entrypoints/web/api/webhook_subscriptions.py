@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field, StrictStr
 
-from ordertrail.entrypoints.web.deps import Actor, Cursor, DepsT, Limit
+from ordertrail.entrypoints.web.deps import Actor, Cursor, DepsT, Limit, container
 from ordertrail.entrypoints.web.schemas import Body
 from ordertrail.services import webhooks as webhook_service
 from ordertrail.services.ports_monitoring import Subscription
@@ -75,8 +75,17 @@ def send_test(subscription_id: str, deps: DepsT, actor: Actor) -> dict[str, Any]
 
 @router.get("/webhook-subscriptions/{subscription_id}/deliveries")
 def deliveries(
-    subscription_id: str, deps: DepsT, actor: Actor, limit: Limit = 20, cursor: Cursor = None
+    subscription_id: str,
+    request: Request,
+    deps: DepsT,
+    actor: Actor,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Delivery attempts, newest first: status code (null when no answer), duration, error."""
     items, nxt = webhook_service.delivery_log(deps, actor, subscription_id, limit, cursor)
-    return {"items": items, "next_cursor": nxt}
+    ids = container(request).row_ids
+    shown = [
+        {**i, "id": ids.show("att", i["id"]), "delivery_id": ids.show("dlv", i["delivery_id"])} for i in items
+    ]
+    return {"items": shown, "next_cursor": nxt}

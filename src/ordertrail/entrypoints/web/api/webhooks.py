@@ -51,7 +51,7 @@ def inbound_webhook(provider: str, request: Request, body: RawBody, deps: DepsT)
     if outcome.unknown_codes:
         UNKNOWN_CODES.labels(adapter.name).inc(len(outcome.unknown_codes))
     return {
-        "payload_id": str(outcome.payload_id),
+        "payload_id": container(request).row_ids.show("pay", outcome.payload_id),
         "replayed": outcome.replayed,
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
@@ -65,13 +65,14 @@ def inbound_webhook(provider: str, request: Request, body: RawBody, deps: DepsT)
 
 @router.get("/shipments/{shipment_id}/raw-payloads", tags=["support"])
 def raw_payloads(
-    shipment_id: str, deps: DepsT, actor: Actor, limit: Limit = 20, cursor: Cursor = None
+    shipment_id: str, request: Request, deps: DepsT, actor: Actor, limit: Limit = 20, cursor: Cursor = None
 ) -> dict[str, Any]:
     rows, next_cursor = webhooks_inbound.raw_payloads(deps, actor, shipment_id, limit, cursor)
+    ids = container(request).row_ids
     return {
         "items": [
             {
-                "id": str(r["id"]),
+                "id": ids.show("pay", r["id"]),
                 "provider": r["provider"],
                 "received_at": r["received_at"],
                 "tracking_number": r["tracking_number"],
