@@ -4,6 +4,7 @@ delay notice), and the promise made at checkout is never overwritten."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -129,6 +130,16 @@ def test_edd_fit_learns_from_the_database_and_running_processes_switch_to_it_at_
     assert empty.exit_code == 1 and "configured defaults stay in use" in empty.output
 
     seed_fast_lane(api, clock, buyer, seller, parcels=12)
+    # --out writes the fit to a file "instead of storing it", as its help says: nothing changes.
+    written = settings.data_dir / "candidate.json"
+    dry = CliRunner().invoke(cli, ["edd", "fit", "--out", str(written)])
+    assert dry.exit_code == 0 and "the service's model is unchanged" in dry.output, dry.output
+    assert json.loads(written.read_text())
+    with deps.read() as uow:
+        assert uow.eta.latest_model_id() is None
+    not_a_file = CliRunner().invoke(cli, ["edd", "fit", "--out", str(settings.data_dir)])
+    said = " ".join(not_a_file.output.replace("│", " ").split())  # unboxed from the error panel
+    assert not_a_file.exit_code == 2 and "is a directory" in said, said
     result = CliRunner().invoke(cli, ["edd", "fit"])
     assert result.exit_code == 0, result.output
     assert "Fitted on 12 shipments (12 delivered, 0 from the export)" in result.output

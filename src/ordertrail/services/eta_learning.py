@@ -10,8 +10,9 @@ and are left out. The fit is stored in the database; every process switches to i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from ordertrail.domain.eta import ShipmentHistory, milestone_for_status
 from ordertrail.domain.eta.parcels import handling_start
@@ -53,9 +54,11 @@ def history_record(setup: EtaSetup, past: PastShipment, as_of: date) -> Shipment
     return ShipmentHistory(ctx, placed, handed, delivered).as_known_on(as_of)
 
 
-def refit(deps: Deps, now: datetime, exported: Sequence[ShipmentHistory] = ()) -> FitReport | None:
-    """Fit on the service's history (and past shipments from an export), store the model and switch
-    this process to it; None when there is nothing to learn from (the defaults stay in use)."""
+def learn(
+    deps: Deps, now: datetime, exported: Sequence[ShipmentHistory] = ()
+) -> tuple[dict[str, Any], FitReport] | None:
+    """A model fitted on the service's history (and past shipments from an export), not stored (its
+    report's model_id is 0); None when there is nothing to learn from."""
     if deps.eta is None:
         raise ValueError("this service has no delivery estimator configured")
     setup = deps.eta.setup
@@ -68,9 +71,20 @@ def refit(deps: Deps, now: datetime, exported: Sequence[ShipmentHistory] = ()) -
     if not records:
         return None
     model = fit_from_records(records, as_of, deps.eta.calendars, deps.eta.config)
-    with deps.uow() as uow:
-        model_id = uow.eta.store_model(model.to_dict(), now, as_of, len(records))
-        uow.commit()
-    deps.eta.refresh()
     delivered = sum(1 for r in records if r.delivered_on is not None)
-    return FitReport(model_id, as_of, len(records), delivered, len(extra))
+    return model.to_dict(), FitReport(0, as_of, len(records), delivered, len(extra))
+
+
+def refit(deps: Deps, now: datetime, exported: Sequence[ShipmentHistory] = ()) -> FitReport | None:
+    """Fit as `learn` does, store the model and switch this process to it (other processes within
+    `eta_model_check_seconds`); None when there is nothing to learn from (the defaults stay)."""
+    learned = learn(deps, now, exported)
+    if learned is None:
+        return None
+    model, report = learned
+    with deps.uow() as uow:
+        model_id = uow.eta.store_model(model, now, report.as_of, report.shipments)
+        uow.commit()
+    assert deps.eta is not None  # learn refused otherwise
+    deps.eta.refresh()
+    return replace(report, model_id=model_id)

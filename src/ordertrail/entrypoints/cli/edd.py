@@ -276,7 +276,12 @@ def fit_command(
         latest = max(
             d for r in records for d in (r.placed_on, r.handed_over_on, r.delivered_on) if d is not None
         )
-        cutoff = date.fromisoformat(as_of) if as_of else latest
+        try:
+            cutoff = date.fromisoformat(as_of) if as_of else latest
+        except ValueError:
+            raise typer.BadParameter(
+                f"{as_of!r} is not a date like 2026-11-27", param_hint="--as-of"
+            ) from None
         records = [k for r in records if (k := r.as_known_on(cutoff)) is not None]
         _write_model(fit_from_records(records, cutoff, HolidayCalendars()).to_dict(), out)
         typer.echo(f"Fitted on {len(records)} shipments as of {cutoff.isoformat()}; wrote {out}")
@@ -289,31 +294,40 @@ def fit_command(
 
 
 def _fit_service_history(exported: list[ShipmentHistory], out: Path | None) -> None:
+    """Fit on the service's shipments: stored and in use, or with `out` only written there."""
     from ordertrail.entrypoints.cli import _container
-    from ordertrail.services.eta_learning import refit
+    from ordertrail.services.eta_learning import learn, refit
 
     container = _container()
     try:
         deps = container.deps
-        report = refit(deps, deps.clock(), exported)
-        if report is not None and out is not None:
-            with deps.read() as uow:
-                stored = uow.eta.model(report.model_id)
-            assert stored is not None
-            _write_model(stored.data, out)
+        if out is None:
+            report = refit(deps, deps.clock(), exported)
+        else:
+            learned = learn(deps, deps.clock(), exported)
+            report = learned[1] if learned else None
+            if learned is not None:
+                _write_model(learned[0], out)
     finally:
         container.close()
     if report is None:
         typer.echo("No shipments to learn from yet; the configured defaults stay in use.", err=True)
         raise typer.Exit(1)
-    typer.echo(
+    fitted = (
         f"Fitted on {report.shipments} shipments ({report.delivered} delivered, {report.from_export} from "
-        f"the export) as of {report.as_of.isoformat()}; model {report.model_id} is in use"
-        + (f", also written to {out}" if out is not None else "")
+        f"the export) as of {report.as_of.isoformat()}"
     )
+    if out is None:
+        typer.echo(f"{fitted}; model {report.model_id} is in use")
+    else:
+        typer.echo(f"{fitted}; wrote {out} (the service's model is unchanged)")
 
 
 def _write_model(data: dict[str, object], out: Path) -> None:
+    if out.is_dir():
+        raise typer.BadParameter(
+            f"{out} is a directory; give a file name such as {out / 'model.json'}", param_hint="--out"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(json.dumps(data, separators=(",", ":")))
