@@ -206,3 +206,17 @@ def test_a_postgresql_database_not_migrated_yet_is_named_with_the_command_that_f
         with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo", "--serve"]])
+def test_a_port_in_use_is_named_before_anything_is_set_up(tmp_path: Path, command: list[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run([*command, "--port", str(port)], tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another" in result.stderr
+    assert "listening" not in result.stdout and not (tmp_path / "demo-keys.env").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from datetime import datetime
@@ -54,6 +55,23 @@ def _container() -> Container:
     return container
 
 
+def _can_listen(host: str, port: int) -> None:
+    """Exit with what to do if the address cannot be listened on, before anything is set up or said
+    (the server said it was listening, then failed in a log line; the demo wrote itself first)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            typer.echo(
+                f"ordertrail: cannot listen on {host}:{port}: {exc.strerror or exc}. Stop what uses that "
+                "port or choose another (--port; `make run PORT=8080`).",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+
+
 def _links_follow(host: str, port: int) -> None:
     """Unless a public URL is configured, links (e-mails, tracking pages, the simulated carrier's
     tracking URL) point where this server listens, in this process and in the API processes it
@@ -85,6 +103,7 @@ def serve(
     from ordertrail.entrypoints import logs
     from ordertrail.entrypoints.web.app import create_app
 
+    _can_listen(host, port)
     _links_follow(host, port)
     container = _container()
     logs.configure(container.settings.log_level)
@@ -267,6 +286,7 @@ def demo(
 
     logging.basicConfig(level=logging.WARNING)
     if serve_after:
+        _can_listen(host, port)
         _links_follow(host, port)
     run_demo(_container(), serve_after, host, port, seconds_per_hop)
 

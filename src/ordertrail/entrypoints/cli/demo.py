@@ -145,7 +145,7 @@ def run_demo(container: Container, serve_after: bool, host: str, port: int, seco
     simulator.advance(deps, parcels, deps.clock(), seconds_per_hop)
     drain(deps, container.channels)
 
-    base = container.settings.base_url if not serve_after else f"http://{host}:{port}"
+    base = container.settings.base_url  # where it serves, unless a public URL is set (cli._links_follow)
     typer.echo("")
     typer.echo("ordertrail demo is ready.")
     typer.echo(f"  buyer   {buyers[0].user.name}: API key {buyers[0].api_key}")
