@@ -21,14 +21,39 @@ from ordertrail.services.sweeps import run_due_sweeps
 log = logging.getLogger(__name__)
 
 
+MAX_BACKOFF_SECONDS = 60.0
+
+
 def _loop(name: str, step: Callable[[], bool], stop: threading.Event, poll: float) -> None:
-    """Call `step` until stopped; wait `poll` seconds after a step that found nothing to do."""
+    """Call `step` until stopped; wait `poll` seconds after a step that found nothing to do.
+
+    A step that fails (a bad row, the database gone) is tried again after a wait that doubles with
+    each failure in a row, up to a minute. The first failure is logged with its traceback, the
+    others in one line each, and the recovery once: a database down for ten seconds used to write
+    half a megabyte of tracebacks."""
+    failures = 0
     while not stop.is_set():
         try:
             busy = step()
-        except Exception:  # the worker must outlive a bad row or a database hiccup
-            log.exception("worker %s step failed", name)
-            busy = False
+        except Exception as exc:  # the worker must outlive a bad row or a database hiccup
+            failures += 1
+            wait = min(MAX_BACKOFF_SECONDS, poll * 2**failures)
+            if failures == 1:
+                log.exception("worker %s step failed; trying again in %.1f s", name, wait)
+            else:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log.error(
+                    "worker %s step failed %d times in a row (%s); next try in %.1f s",
+                    name,
+                    failures,
+                    reason,
+                    wait,
+                )
+            stop.wait(wait)
+            continue
+        if failures:
+            log.warning("worker %s step works again after %d failures", name, failures)
+            failures = 0
         if not busy:
             stop.wait(poll)
 

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x6F7472_6D6967  # "otr" "mig": the advisory lock key of schema migrations
 
 
 def alembic_config() -> Config:
@@ -25,6 +26,10 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
     independent migrations never need to be ordered against each other."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas that migrate as they start take turns: the second finds the work done (two at
+            # once on a fresh database failed on a duplicate key). Held until this transaction ends.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
