@@ -440,14 +440,28 @@ def test_an_open_case_keeps_a_delivered_order_from_completing(
     assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "completed"
 
 
-def test_an_offer_past_what_is_left_to_refund_says_both_amounts_in_money(
+def test_an_offer_past_what_the_order_cost_is_a_field_error_naming_both_amounts_in_money(
     api: Api, buyer: Party, seller: Party, clock: FixedClock
 ) -> None:
+    """More than the order cost is a wrong amount (422); more than earlier refunds left, a conflict
+    with the order's state (409, in the domain's tests)."""
     order = delivered_order(api, buyer, seller, clock)
     case = opened(api, buyer, order["id"], "damaged", "partial_refund", amount=500)
     offer = {"action": "offer", "resolution": "partial_refund", "amount": 5000, "message": "All of it"}
     r = post(api, seller, f"/v1/cases/{case['id']}/responses", offer)
-    assert r.status_code == 409 and r.json()["detail"] == (
-        "Refunding 50.00 USD would take the refunds on this order past what was paid; "
-        "at most 44.97 USD is left to refund."
-    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {
+            "field": "amount",
+            "code": "more_than_paid",
+            "message": "Refunding 50.00 USD is more than the order cost (44.97 USD).",
+        }
+    ]
+    too_much = {
+        "type": "wrong_item",
+        "description": "x",
+        "requested_resolution": "partial_refund",
+        "amount": 10**9,
+    }
+    r = api.client.post(f"/v1/orders/{order['id']}/cases", json=too_much, headers=buyer.auth)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "more_than_paid", r.text

@@ -17,6 +17,7 @@ from ordertrail.domain.cases import (
     Command,
     OrderRef,
     Outcome,
+    Paid,
     ParcelFacts,
     Party,
     Requested,
@@ -114,7 +115,9 @@ def test_reporting_windows_follow_the_policy() -> None:
 
 def opened(requested: Requested = Requested.REFUND, amount: int | None = None) -> Case:
     request = CaseRequest(CaseType.DAMAGED, "Screen cracked", requested, amount)
-    return open_case("cas_1", ORDER, request, [ParcelFacts(S.DELIVERED, DELIVERED_AT)], TOTAL, PASSED, POLICY)
+    return open_case(
+        "cas_1", ORDER, request, [ParcelFacts(S.DELIVERED, DELIVERED_AT)], Paid(TOTAL), PASSED, POLICY
+    )
 
 
 def test_a_new_case_awaits_the_seller_for_48_hours_and_may_be_escalated_for_21_days() -> None:
@@ -131,7 +134,7 @@ def test_opening_checks_the_description_and_the_requested_amount() -> None:
             ORDER,
             CaseRequest(CaseType.DAMAGED, "  ", Requested.REFUND),
             [ParcelFacts(S.DELIVERED, DELIVERED_AT)],
-            TOTAL,
+            Paid(TOTAL),
             PASSED,
             POLICY,
         )
@@ -142,13 +145,29 @@ def test_opening_checks_the_description_and_the_requested_amount() -> None:
     with pytest.raises(ValidationFailed) as amount_for_goods:
         opened(Requested.REPLACEMENT, 100)
     assert refusal(amount_for_goods) == ("amount", "not_applicable")
-    with pytest.raises(Conflict) as too_much:
+    with pytest.raises(ValidationFailed) as more_than_cost:
         opened(Requested.PARTIAL_REFUND, TOTAL + 1)
-    assert too_much.value.code == "refund_exceeds_paid"
+    assert refusal(more_than_cost) == ("amount", "more_than_paid")
+    # Within what the order cost, but past what earlier refunds left: the order's state is the issue.
+    request = CaseRequest(CaseType.DAMAGED, "Cracked", Requested.PARTIAL_REFUND, 200)
+    with pytest.raises(Conflict) as past_what_is_left:
+        open_case(
+            "c",
+            ORDER,
+            request,
+            [ParcelFacts(S.DELIVERED, DELIVERED_AT)],
+            Paid(TOTAL, TOTAL - 100),
+            PASSED,
+            POLICY,
+        )
+    assert past_what_is_left.value.code == "refund_exceeds_paid" and "at most 1.00 USD" in str(
+        past_what_is_left.value
+    )
 
 
 def act(case: Case, action: Action, by: Party, at: datetime, refundable: int = TOTAL, **kw: object) -> Case:
-    return apply(case, Command(action, by, f"usr_{by.value}", **kw), at, refundable)  # type: ignore[arg-type]
+    paid = Paid(TOTAL, TOTAL - refundable)
+    return apply(case, Command(action, by, f"usr_{by.value}", **kw), at, paid)  # type: ignore[arg-type]
 
 
 def test_escalation_before_the_sellers_deadline_is_a_conflict_naming_it() -> None:

@@ -3,9 +3,9 @@
 Pure: every rule takes `now` and the facts it needs. Refusals are domain errors that name the window
 or state they check, so the buyer is told exactly when a case could be opened or escalated.
 
-Money: amounts are integer minor units of the order's currency. `refundable` is what was paid (the
-order total) less what was already refunded on the order, so refunds across all of an order's cases
-can never add up to more than was paid.
+Money: amounts are integer minor units of the order's currency. `Paid` is what was paid (the order
+total) and what was already refunded on the order, so refunds across all of an order's cases can
+never add up to more than was paid.
 """
 
 from __future__ import annotations
@@ -328,13 +328,26 @@ def reporting_window(
 # --- money -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Paid:
+    """What the buyer paid for the order, and how much of it refunds have given back so far."""
+
+    total: int
+    refunded: int = 0
+
+    @property
+    def refundable(self) -> int:
+        return self.total - self.refunded
+
+
 def settle_amount(
-    outcome: Outcome, amount: int | None, refundable: int, currency: str, field: str = "amount"
+    outcome: Outcome, amount: int | None, paid: Paid, currency: str, field: str = "amount"
 ) -> int | None:
     """The amount an outcome moves (None for a replacement or a rejection), checked against what is left.
 
-    A refund without an amount refunds everything still refundable; a partial refund needs one.
-    """
+    A refund without an amount refunds everything still refundable; a partial refund needs one. More
+    than the order cost is a wrong amount (422); more than earlier refunds have left is a conflict
+    with the order's state (409)."""
     if outcome not in REFUNDS:
         if amount is not None:
             raise ValidationFailed.one(
@@ -347,15 +360,22 @@ def settle_amount(
         )
     if amount is not None and amount < 1:
         raise ValidationFailed.one(field, "too_small", f"A refund is at least {format_money(1, currency)}.")
-    value = refundable if amount is None else amount
-    if refundable <= 0:
+    if amount is not None and amount > paid.total:
+        raise ValidationFailed.one(
+            field,
+            "more_than_paid",
+            f"Refunding {format_money(amount, currency)} is more than the order cost "
+            f"({format_money(paid.total, currency)}).",
+        )
+    value = paid.refundable if amount is None else amount
+    if paid.refundable <= 0:
         raise Conflict(
             "Everything paid for this order has already been refunded.", code="refund_exceeds_paid"
         )
-    if value > refundable:
+    if value > paid.refundable:
         raise Conflict(
             f"Refunding {format_money(value, currency)} would take the refunds on this order past what "
-            f"was paid; at most {format_money(refundable, currency)} is left to refund.",
+            f"was paid; at most {format_money(paid.refundable, currency)} is left to refund.",
             code="refund_exceeds_paid",
         )
     return value
@@ -387,7 +407,7 @@ def open_case(
     order: OrderRef,
     request: CaseRequest,
     parcels: Sequence[ParcelFacts],
-    refundable: int,
+    paid: Paid,
     now: datetime,
     policy: CasePolicy,
 ) -> Case:
@@ -402,7 +422,7 @@ def open_case(
         errors += refused.errors
     try:
         outcome = _OUTCOME_OF_REQUEST[request.requested_resolution]
-        settle_amount(outcome, request.amount, refundable, order.currency)
+        settle_amount(outcome, request.amount, paid, order.currency)
     except ValidationFailed as refused:
         errors += refused.errors
     if errors:
@@ -464,13 +484,13 @@ def _seller_may_respond(case: Case, grants_request: bool = False) -> None:
         )
 
 
-def _accept(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _accept(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     _seller_may_respond(case, grants_request=True)
     outcome = _OUTCOME_OF_REQUEST[case.requested_resolution]
-    return _resolve(case, cmd, outcome, settle_amount(outcome, case.amount, refundable, case.currency), now)
+    return _resolve(case, cmd, outcome, settle_amount(outcome, case.amount, paid, case.currency), now)
 
 
-def _offer(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _offer(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     _seller_may_respond(case)
     if cmd.outcome is None:
         raise ValidationFailed.one(
@@ -480,20 +500,20 @@ def _offer(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
         raise ValidationFailed.one(
             "resolution", "invalid_choice", "An offer is a refund, a partial refund or a replacement."
         )
-    amount = settle_amount(cmd.outcome, cmd.amount, refundable, case.currency)
+    amount = settle_amount(cmd.outcome, cmd.amount, paid, case.currency)
     return replace(
         case, status=CaseStatus.AWAITING_BUYER, offer=Offer(cmd.outcome, amount, now), updated_at=now
     )
 
 
-def _reject(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _reject(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     _seller_may_respond(case)
     if not cmd.note.strip():
         raise ValidationFailed.one("message", "required", "Give the buyer the reason for the rejection.")
     return replace(case, status=CaseStatus.AWAITING_BUYER, offer=None, updated_at=now)
 
 
-def _accept_offer(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _accept_offer(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     if case.status is not CaseStatus.AWAITING_BUYER or case.offer is None:
         raise Conflict("There is no offer from the seller to accept.", code="no_offer")
     offer = case.offer
@@ -501,12 +521,12 @@ def _accept_offer(case: Case, cmd: Command, now: datetime, refundable: int) -> C
         case,
         cmd,
         offer.resolution,
-        settle_amount(offer.resolution, offer.amount, refundable, case.currency),
+        settle_amount(offer.resolution, offer.amount, paid, case.currency),
         now,
     )
 
 
-def _escalate(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _escalate(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     if case.status is CaseStatus.ESCALATED:
         raise Conflict("The case is already escalated.", code="already_escalated")
     if now >= case.escalate_until:
@@ -523,35 +543,33 @@ def _escalate(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
     return replace(case, status=CaseStatus.ESCALATED, offer=None, escalated_at=now, updated_at=now)
 
 
-def _auto_escalate(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _auto_escalate(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     if case.status is not CaseStatus.AWAITING_SELLER or now < case.respond_by:
         raise Conflict("Only a case the seller left unanswered past its deadline escalates by itself.")
     return replace(case, status=CaseStatus.ESCALATED, escalated_at=now, updated_at=now)
 
 
-def _withdraw(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _withdraw(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     return replace(case, status=CaseStatus.WITHDRAWN, offer=None, closed_at=now, updated_at=now)
 
 
-def _lapse(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _lapse(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     if case.status is not CaseStatus.AWAITING_BUYER or now < case.escalate_until:
         raise Conflict("Only a case left with the buyer past the escalation window lapses.")
     return replace(case, status=CaseStatus.WITHDRAWN, offer=None, closed_at=now, updated_at=now)
 
 
-def _decide(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def _decide(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     if case.status is not CaseStatus.ESCALATED:
         raise Conflict("Support decides escalated cases; this one is not escalated.", code="not_escalated")
     if cmd.outcome is None:
         raise ValidationFailed.one("outcome", "required", "Give the decision.")
     if not cmd.note.strip():
         raise ValidationFailed.one("note", "required", "Explain the decision to both parties.")
-    return _resolve(
-        case, cmd, cmd.outcome, settle_amount(cmd.outcome, cmd.amount, refundable, case.currency), now
-    )
+    return _resolve(case, cmd, cmd.outcome, settle_amount(cmd.outcome, cmd.amount, paid, case.currency), now)
 
 
-_Handler = Callable[[Case, Command, datetime, int], Case]
+_Handler = Callable[[Case, Command, datetime, Paid], Case]
 _HANDLERS: dict[Action, _Handler] = {
     Action.ACCEPT: _accept,
     Action.OFFER: _offer,
@@ -565,7 +583,7 @@ _HANDLERS: dict[Action, _Handler] = {
 }
 
 
-def apply(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
+def apply(case: Case, cmd: Command, now: datetime, paid: Paid) -> Case:
     """The case after this action, or the refusal: 403 for the wrong party, 409 for the wrong state,
     422 for a missing or invalid field. A closed case (resolved, withdrawn) never changes again."""
     if cmd.by not in WHO_MAY[cmd.action]:
@@ -573,7 +591,7 @@ def apply(case: Case, cmd: Command, now: datetime, refundable: int) -> Case:
         raise Forbidden(f"Only {allowed} can {_DOING[cmd.action]}.")
     if not case.is_open:
         raise Conflict(f"The case is {case.status}; it can no longer change.", code="case_closed")
-    return _HANDLERS[cmd.action](case, cmd, now, refundable)
+    return _HANDLERS[cmd.action](case, cmd, now, paid)
 
 
 def history_entry(before: Case, after: Case, cmd: Command, now: datetime) -> CaseEvent:

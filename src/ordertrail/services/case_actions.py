@@ -20,6 +20,7 @@ from ordertrail.domain.cases import (
     CaseStatus,
     Command,
     Outcome,
+    Paid,
     Party,
     apply,
     history_entry,
@@ -106,7 +107,7 @@ def _act(
         assert order is not None
         now = deps.clock()
         cmd = Command(action, party, actor.id, outcome, amount, note)
-        after = apply(case, cmd, now, order.total - uow.cases.refunded_total(order.id))
+        after = apply(case, cmd, now, Paid(order.total, uow.cases.refunded_total(order.id)))
         after = _carry_out(deps, uow, order, case, after, now)
         uow.cases.save(after)
         if not after.is_open:

@@ -17,6 +17,7 @@ from ordertrail.domain.cases import (
     CaseStatus,
     CaseType,
     Command,
+    Paid,
     ParcelFacts,
     Party,
     apply,
@@ -59,11 +60,9 @@ class CasePage:
     others: tuple[Case, ...] = ()  # the order's other cases, oldest first
 
 
-def _possible(
-    case: Case, party: Party, actor_id: str, action: Action, now: datetime, refundable: int
-) -> bool:
+def _possible(case: Case, party: Party, actor_id: str, action: Action, now: datetime, paid: Paid) -> bool:
     try:
-        apply(case, Command(action, party, actor_id), now, refundable)
+        apply(case, Command(action, party, actor_id), now, paid)
     except ValidationFailed:
         return True  # allowed; the form supplies what is missing
     except (Conflict, Forbidden):
@@ -92,9 +91,9 @@ def case_page(deps: Deps, actor: User, case_id: str) -> CasePage:
         names = uow.users.many({case.buyer_id, case.seller_id})
         others = tuple(c for c in uow.cases.for_order(case.order_id) if c.id != case.id)
     assert order is not None  # a case always belongs to an order (foreign key)
-    refundable = view.order_total - view.refunded_total
+    paid = Paid(view.order_total, view.refunded_total)
     actions = frozenset(
-        a for a in _CANDIDATES.get(party, ()) if _possible(case, party, actor.id, a, now, refundable)
+        a for a in _CANDIDATES.get(party, ()) if _possible(case, party, actor.id, a, now, paid)
     )
     if tracking is not None:
         for s in tracking["shipments"]:

@@ -18,6 +18,7 @@ from ordertrail.domain.cases import (
     CaseRequest,
     CaseStatus,
     OrderRef,
+    Paid,
     ParcelFacts,
     Party,
 )
@@ -112,7 +113,7 @@ def open_case(deps: Deps, actor: User, order_id: str, request: CaseRequest) -> C
             OrderRef(order.id, order.buyer_id, order.seller_id, order.currency, order.promised_latest),
             request,
             [ParcelFacts(s.status, s.delivered_at, s.stalled) for s in shipments],
-            order.total - uow.cases.refunded_total(order.id),
+            Paid(order.total, uow.cases.refunded_total(order.id)),
             now,
             deps.case_policy,
         )
