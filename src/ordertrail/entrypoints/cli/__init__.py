@@ -155,15 +155,19 @@ def migrate() -> None:
     from ordertrail.adapters.db.migrate import schema_state
 
     container = build(Settings())
-    with container.engine.connect() as conn:
-        if schema_state(conn) == "ahead":
+    try:
+        with container.engine.connect() as conn:
+            ahead = schema_state(conn) == "ahead"
+        if ahead:
             typer.echo(
                 "ordertrail: this database was migrated by a newer version of ordertrail; "
                 "this version cannot migrate it (run the newer one).",
                 err=True,
             )
             raise typer.Exit(1)
-    run_migrations(container.engine)
+        run_migrations(container.engine)
+    finally:
+        container.close()
     typer.echo(f"database at head ({container.engine.dialect.name})")
 
 
@@ -175,9 +179,8 @@ def sweep(
     from ordertrail.domain.events import MAX_YEAR, MIN_YEAR, in_range
     from ordertrail.services.sweeps import run_all
 
-    container = _container()
-    at = container.deps.clock()
-    if now:
+    at = None
+    if now:  # read before the container is built, so a refusal leaves nothing open
         try:
             at = datetime.fromisoformat(now.replace("Z", "+00:00"))
         except ValueError:
@@ -190,8 +193,9 @@ def sweep(
         if not in_range(at):
             typer.echo(f"--now must be in the years {MIN_YEAR}-{MAX_YEAR}", err=True)
             raise typer.Exit(2)
+    container = _container()
     try:
-        results = run_all(container.deps, at)
+        results = run_all(container.deps, at or container.deps.clock())
     finally:
         container.close()
     for name, counts in results.items():
@@ -218,6 +222,8 @@ def users_create(
     except Conflict as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        container.close()
     _echo_json(user_view(created.user, created.api_key))
 
 
