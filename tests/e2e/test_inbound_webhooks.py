@@ -306,7 +306,7 @@ def test_a_signed_body_that_is_not_json_is_400_and_stores_nothing(
 ) -> None:
     body = b'{"object": "Event", '
     r = post(api.client, "easypost", body, signed("easypost", body, clock.now))
-    assert r.status_code == 400
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"  # as on every endpoint
     assert counts(container) == (0, 0)
 
 

@@ -252,6 +252,7 @@ def test_a_corrected_tracking_number_renotifies_the_buyer_and_is_locked_after_de
         f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2}, headers=seller.auth
     )
     assert r.status_code == 200 and r.json()["tracking_number"] == UPS2
+    assert r.json()["events"] == [] and set(r.json()) >= set(s)  # the Shipment, shaped as when added
     assert (
         api.client.put(
             f"/v1/shipments/{s['id']}/tracking-number", json={"tracking_number": UPS2}, headers=buyer.auth

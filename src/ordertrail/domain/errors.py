@@ -39,6 +39,10 @@ class ValidationFailed(DomainError):
         return cls([FieldError(field, code, message)])
 
 
+class MalformedBody(DomainError):
+    """The body is not the JSON it must be (HTTP 400, code malformed_json, as everywhere)."""
+
+
 class NotFound(DomainError):
     """Missing, or belonging to someone else: the same answer for both (HTTP 404)."""
 

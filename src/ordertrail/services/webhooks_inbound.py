@@ -26,9 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from ordertrail.domain.errors import (
-    DomainError,
     FieldError,
     Forbidden,
+    MalformedBody,
     NotFound,
     Unauthenticated,
     ValidationFailed,
@@ -77,7 +77,7 @@ def _parse(provider: WebhookProvider, body: bytes) -> ParsedDelivery:
     try:
         json.loads(body)
     except (ValueError, RecursionError):
-        raise DomainError("The request body is not valid JSON.") from None  # 400, as any malformed body
+        raise MalformedBody("The request body is not valid JSON.") from None
     try:
         return provider.parse(body)
     except ValueError as exc:  # the parsers' PayloadError: it names the JSON path at fault

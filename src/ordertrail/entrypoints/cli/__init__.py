@@ -94,7 +94,7 @@ def _echo_json(value: object) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(help="API processes (one per core).")] = 1,
+    workers: Annotated[int, typer.Option(help="API processes (one per core).", min=1, max=64)] = 1,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Don't run the in-process worker.")] = False,
 ) -> None:
     """Run the API, the pages and (unless --no-worker) the in-process worker."""

@@ -17,6 +17,7 @@ from ordertrail.domain.errors import (
     DomainError,
     FieldError,
     Forbidden,
+    MalformedBody,
     NotFound,
     TooLarge,
     Unauthenticated,
@@ -150,6 +151,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def on_forbidden(_: Request, exc: Forbidden) -> Response:
         return problem(403, exc.detail)
+
+    @app.exception_handler(MalformedBody)
+    async def on_malformed(_: Request, exc: MalformedBody) -> Response:
+        return problem(400, exc.detail, code="malformed_json")
 
     @app.exception_handler(TooLarge)
     async def on_too_large(_: Request, exc: TooLarge) -> Response:

@@ -106,7 +106,10 @@ def change_tracking_number(
         deps, actor, shipment_id, body.tracking_number, body.carrier
     )
     order, _ = order_service.read_order(deps, actor, shipment.order_id)
-    return shipment_view(deps, shipment, order)
+    # The Shipment as in Tracking, like the 201 that added it: with the scans it already has.
+    tracked = tracking_service.order_tracking(deps, actor, shipment.order_id)["shipments"]
+    events = next((s["events"] for s in tracked if s["id"] == shipment.id), [])
+    return shipment_view(deps, shipment, order) | {"events": events}
 
 
 @router.get("/orders/{order_id}/tracking", response_model=dict[str, Any])
