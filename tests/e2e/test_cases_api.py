@@ -169,6 +169,7 @@ def test_accepting_a_replacement_creates_a_shipment_awaiting_tracking_that_the_o
     assert view["status"] == "in_transit"  # no longer delivered: something is still to come
     (new,) = [s for s in view["shipments"] if s["id"] == replacement_id]
     assert (new["status"], new["carrier"], new["tracking_number"]) == ("pending", None, None)
+    assert new["substatus"] == "awaiting_tracking"
     with api.container.engine.connect() as c:
         ship_by = c.execute(select(shipments.c.ship_by).where(shipments.c.id == replacement_id)).scalar_one()
     assert ship_by is not None and ship_by > clock.now
@@ -177,6 +178,13 @@ def test_accepting_a_replacement_creates_a_shipment_awaiting_tracking_that_the_o
         f"/v1/shipments/{replacement_id}/tracking-number", json={"tracking_number": UPS2}, headers=seller.auth
     )
     assert r.status_code == 200, r.text
+    assert r.json()["substatus"] is None  # the number came: it awaits a scan, no longer its tracking
+    (added,) = [
+        s
+        for s in api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["shipments"]
+        if s["id"] == replacement_id
+    ]
+    assert (added["tracking_number"], added["substatus"]) == (UPS2, None)
     clock.advance(days=2)
     api.events([{"tracking_number": UPS2, "occurred_at": clock.now.isoformat(), "status": "delivered"}])
     assert api.client.get(f"/v1/orders/{order['id']}", headers=buyer.auth).json()["status"] == "delivered"

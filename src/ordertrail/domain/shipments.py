@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from ordertrail.domain.events import ProofOfDelivery, ShipmentState, SortKey
 from ordertrail.domain.statuses import TERMINAL, ShipmentStatus
 
+# The substatus of a replacement shipment until the seller gives its tracking number.
+AWAITING_TRACKING = "awaiting_tracking"
+
 
 @dataclass(slots=True)
 class Shipment:

@@ -29,7 +29,7 @@ from ordertrail.domain.errors import ValidationFailed
 from ordertrail.domain.ids import new_id
 from ordertrail.domain.notices import Notice
 from ordertrail.domain.orders import Order
-from ordertrail.domain.shipments import Shipment
+from ordertrail.domain.shipments import AWAITING_TRACKING, Shipment
 from ordertrail.domain.statuses import ShipmentStatus
 from ordertrail.domain.users import User
 from ordertrail.services.cases import CaseView, load_case, notify, others, view_of
@@ -162,7 +162,7 @@ def _replacement(deps: Deps, uow: UnitOfWork, order: Order, case: Case, now: dat
         tracking_number=None,
         items=items,
         status=ShipmentStatus.PENDING,
-        substatus="awaiting_tracking",
+        substatus=AWAITING_TRACKING,
         created_at=now,
         ship_by=deps.promises.ship_by(now, order.seller_id),
     )

@@ -8,7 +8,7 @@ from ordertrail.domain import notices
 from ordertrail.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from ordertrail.domain.ids import new_id
 from ordertrail.domain.orders import unshipped_quantities
-from ordertrail.domain.shipments import Shipment
+from ordertrail.domain.shipments import AWAITING_TRACKING, Shipment
 from ordertrail.domain.statuses import OrderStatus, Role, ShipmentStatus
 from ordertrail.domain.users import User
 from ordertrail.services.context import Deps
@@ -184,6 +184,8 @@ def change_tracking_number(
         now = deps.clock()
         uow.shipments.set_tracking(shipment.id, slug, number, now)
         shipment.carrier, shipment.tracking_number, shipment.tracking_added_at = slug, number, now
+        if shipment.substatus == AWAITING_TRACKING:
+            shipment.substatus = None  # as stored (adapters' set_tracking)
         if shipment.ship_by is not None:
             refresh_orders(uow, [order.id], now, deps.reporting_window, "tracking number added")
         url = deps.tracking_url(slug, number)

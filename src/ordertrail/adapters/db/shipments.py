@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, case, select, update
 
 from ordertrail.adapters.db.driver import Values, execute_many, insert_values
 from ordertrail.adapters.db.rows import (
@@ -24,7 +24,7 @@ from ordertrail.adapters.db.tables import (
     tracking_events,
 )
 from ordertrail.domain.events import Location, ScanEvent
-from ordertrail.domain.shipments import Shipment, decode_sort_key, encode_sort_key
+from ordertrail.domain.shipments import AWAITING_TRACKING, Shipment, decode_sort_key, encode_sort_key
 from ordertrail.domain.statuses import TERMINAL, ShipmentStatus
 from ordertrail.services.ports import StatusChange
 
@@ -96,10 +96,12 @@ class SqlShipments:
         return frozenset(r.carrier for r in self.c.execute(q))
 
     def set_tracking(self, shipment_id: str, carrier: str, tracking_number: str, at: datetime) -> None:
+        # A replacement waited for its number (substatus awaiting_tracking): it waits no more.
+        waited = case((shipments.c.substatus == AWAITING_TRACKING, None), else_=shipments.c.substatus)
         self.c.execute(
             update(shipments)
             .where(shipments.c.id == shipment_id)
-            .values(carrier=carrier, tracking_number=tracking_number, tracking_added_at=at)
+            .values(carrier=carrier, tracking_number=tracking_number, tracking_added_at=at, substatus=waited)
         )
 
     def by_tracking_numbers(

@@ -180,7 +180,7 @@ def sweep(
     from ordertrail.services.sweeps import run_all
 
     at = None
-    if now:  # read before the container is built, so a refusal leaves nothing open
+    if now is not None:  # read first ("" too), so a refusal leaves nothing open
         try:
             at = datetime.fromisoformat(now.replace("Z", "+00:00"))
         except ValueError:
