@@ -96,6 +96,9 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] = utc_
         ),
         mailer=mailer,
         reporting_window=timedelta(days=settings.reporting_window_days),
+        scan_max_ahead=timedelta(hours=settings.scan_max_ahead_hours)
+        if settings.scan_max_ahead_hours
+        else None,
         base_url=settings.base_url,
         case_policy=case_policy(settings),
         performance_policy=performance_policy(settings),

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         "economy": (5, 8),
     }
     reporting_window_days: int = 30
+    # Refuse carrier scans dated more than this many hours ahead of the clock (48 is a safe bound:
+    # a carrier's clock or time-zone slip stays within 14); 0 takes any date, as API.md sets no bound.
+    scan_max_ahead_hours: Annotated[float, Field(ge=0)] = 0
     # Delivery estimates (docs/edd.md): how often a process looks for a newer fit, and how far back
     # `ordertrail edd fit` learns from the service's own shipments.
     eta_model_check_seconds: float = 60.0

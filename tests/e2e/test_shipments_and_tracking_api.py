@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from ordertrail.adapters.db.tables import shipment_status_history, shipments, tracking_events
+from ordertrail.bootstrap import build
+from ordertrail.config import Settings
+from ordertrail.entrypoints.web.app import create_app
 from tests.conftest import FixedClock
 from tests.e2e.conftest import Api, Party
 
@@ -435,11 +439,29 @@ def test_an_event_dated_outside_the_scan_years_is_refused_alone_and_the_parcel_s
     )
 
 
-def test_a_scan_dated_days_ahead_of_our_clock_is_refused_alone_and_a_skewed_one_is_kept(
-    api: Api, buyer: Party, seller: Party, clock: FixedClock
+def test_by_default_a_scan_is_taken_whatever_its_date_as_api_md_sets_no_bound(
+    api: Api, buyer: Party, seller: Party
+) -> None:
+    order = api.order(buyer, seller)
+    api.ship(order["id"], seller, UPS)
+    assert api.events([ev(UPS, "2026-12-11T09:00:00Z", description="Days ahead")])["accepted"] == 1
+
+
+def test_with_a_bound_set_a_scan_dated_days_ahead_is_refused_alone_and_a_skewed_one_is_kept(
+    settings: Settings, clock: FixedClock
 ) -> None:
     """A wrong date days ahead would sort after every real scan, so the timeline would end on it;
     a carrier clock a few hours off (or local time sent as UTC) is still a scan."""
+    container = build(settings.model_copy(update={"scan_max_ahead_hours": 48}), clock=clock)
+    try:
+        with TestClient(create_app(container)) as client:
+            _refuses_days_ahead(Api(client, container), clock)
+    finally:
+        container.close()
+
+
+def _refuses_days_ahead(api: Api, clock: FixedClock) -> None:
+    buyer, seller = api.user("buyer", "Ana"), api.user("seller", "Sunny")
     order = api.order(buyer, seller)
     api.ship(order["id"], seller, UPS)
     assert clock.now.isoformat() == "2026-11-26T10:00:00+00:00"

@@ -22,18 +22,18 @@ S = ShipmentStatus
 # every time derived from it in range (near year 1 or 9999, moving a time to UTC overflows, and the
 # stored sort keys assume four-digit years).
 MIN_YEAR, MAX_YEAR = 1970, 2199
-# How far ahead of our clock a scan may be dated. Carriers' clocks drift and their feeds mislabel
-# local times as UTC (at most 14 hours off), but a scan days ahead is a wrong date: kept, it would
-# sort after the real scans that follow it, so the timeline would end on it and the estimate count from it.
-SCAN_AHEAD = timedelta(hours=48)
 
 
 def in_range(moment: date) -> bool:
     return MIN_YEAR <= moment.year <= MAX_YEAR
 
 
-def too_far_ahead(occurred_at: datetime, now: datetime) -> bool:
-    return occurred_at - now > SCAN_AHEAD
+def too_far_ahead(occurred_at: datetime, now: datetime, bound: timedelta) -> bool:
+    """Whether a scan is dated more than `bound` ahead of our clock, when a deployment sets a bound
+    (Deps.scan_max_ahead; API.md sets none, so by default any date is taken). Carriers' clocks drift
+    and their feeds mislabel local times as UTC (at most 14 hours off), but a scan days ahead is a
+    wrong date: kept, it sorts after the real scans that follow it, so the timeline ends on it."""
+    return occurred_at - now > bound
 
 
 @dataclass(frozen=True, slots=True)

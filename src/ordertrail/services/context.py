@@ -30,6 +30,8 @@ class Deps:
     promises: PromisePolicy
     mailer: Mailer | None = None
     reporting_window: timedelta = timedelta(days=30)
+    # Scans dated further ahead of the clock are refused (None: any date is taken, as API.md sets no bound).
+    scan_max_ahead: timedelta | None = None
     base_url: str = "http://127.0.0.1:8000"
     case_policy: CasePolicy = field(default_factory=CasePolicy)
     performance_policy: PerformancePolicy = field(default_factory=PerformancePolicy)

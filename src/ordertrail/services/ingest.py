@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from ordertrail.domain import notices
 from ordertrail.domain.carrier_codes import status_for_code
@@ -19,7 +19,6 @@ from ordertrail.domain.errors import FieldError
 from ordertrail.domain.events import (
     MAX_YEAR,
     MIN_YEAR,
-    SCAN_AHEAD,
     Location,
     OffsetSource,
     ProofOfDelivery,
@@ -109,7 +108,7 @@ NOTIFY_ON: dict[ShipmentStatus, str] = {
 
 
 def _to_scan(
-    inp: EventInput, carrier: str | None, tracking_number: str, now: datetime
+    inp: EventInput, carrier: str | None, tracking_number: str, now: datetime, max_ahead: timedelta | None
 ) -> ScanEvent | FieldError:
     """The stored event, under the shipment's own spelling of the number (built once: hot path)."""
     if not in_range(inp.occurred_at):
@@ -118,12 +117,12 @@ def _to_scan(
             "out_of_range",
             f"A scan must be dated in the years {MIN_YEAR}-{MAX_YEAR}; check the carrier's clock.",
         )
-    if too_far_ahead(inp.occurred_at, now):
+    if max_ahead is not None and too_far_ahead(inp.occurred_at, now, max_ahead):
         return FieldError(
             "occurred_at",
             "in_future",
             f"This scan is dated {inp.occurred_at.astimezone(UTC):%a %d %b %Y, %H:%M} UTC, more than "
-            f"{SCAN_AHEAD.total_seconds() / 3600:.0f} hours after our clock "
+            f"{max_ahead.total_seconds() / 3600:g} hours after our clock "
             f"({now.astimezone(UTC):%d %b %H:%M} UTC); check the carrier's clock and time zone.",
         )
     if inp.estimated_delivery is not None and not in_range(inp.estimated_delivery):
@@ -282,7 +281,8 @@ def _plan(
             )
             continue
         shipment = candidates[0][0]  # the newest live shipment with the number
-        scan = _to_scan(inp, shipment.carrier, shipment.tracking_number or inp.tracking_number, now)
+        number = shipment.tracking_number or inp.tracking_number
+        scan = _to_scan(inp, shipment.carrier, number, now, deps.scan_max_ahead)
         if isinstance(scan, FieldError):
             result.rejected.append((index, [scan]))
             continue
