@@ -233,3 +233,10 @@ def test_a_port_in_use_is_named_before_anything_is_set_up(tmp_path: Path, comman
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another" in result.stderr
     assert "listening" not in result.stdout and not (tmp_path / "demo-keys.env").exists()
+
+
+def test_the_version_is_printed_on_asking(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = run(["--version"], tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"ordertrail {version('ordertrail')}"

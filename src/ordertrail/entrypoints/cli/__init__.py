@@ -26,6 +26,24 @@ users_app = typer.Typer(help="Manage users and their API keys.", no_args_is_help
 app.add_typer(users_app, name="users")
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"ordertrail {version('ordertrail')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """ordertrail: order tracking and post-purchase service."""
+
+
 def _container() -> Container:
     """The service's parts, on a database whose schema is this version's: the embedded default
     migrates itself; any other database must have been migrated (`ordertrail migrate`)."""
