@@ -149,3 +149,16 @@ def test_fit_from_a_csv_export_writes_a_model_the_service_can_load(tmp_path: Pat
     window = model.reestimate(ctx, Milestone.IN_TRANSIT, handover, handover)
     # Learned from the export: a week from hand-over (placed + 2 -> placed + 9), not the default.
     assert window.point == handover + timedelta(days=7)
+
+
+def test_evaluate_refuses_windows_outside_the_data_instead_of_printing_an_empty_table() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "--olist", str(OLIST), "--train", "2021-01-01:2021-01-31", "--calibrate", "2021-02-01:2021-02-10",
+         "--test", "2021-02-11:2021-02-20"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert (
+        "No orders fall in the train and test window(s)" in result.output
+        and "ordertrail  " not in result.output
+    )

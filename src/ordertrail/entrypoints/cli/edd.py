@@ -125,6 +125,14 @@ def evaluate_command(
     progress("load", 1, 1)
     result = evaluate(loaded, protocol, HolidayCalendars(), progress=progress, recalibrate=recalibrate)
     runtime = time.monotonic() - started
+    empty = [name for name in ("train_orders", "test_orders") if not result.counts.get(name)]
+    if empty:  # a table of nothing would read as a result
+        typer.echo(
+            f"No orders fall in the {' and '.join(n.split('_')[0] for n in empty)} window(s) of this data; "
+            "choose --train, --calibrate and --test inside the dates it covers (Olist: 2016-09 to 2018-10).",
+            err=True,
+        )
+        raise typer.Exit(1)
     if as_json:
         typer.echo(json.dumps(_as_json(result, runtime), indent=2))
     else:
