@@ -38,6 +38,11 @@ class ValidationFailed(DomainError):
     def one(cls, field: str, code: str, message: str) -> ValidationFailed:
         return cls([FieldError(field, code, message)])
 
+    @classmethod
+    def bad_cursor(cls) -> ValidationFailed:
+        """A list's `cursor` that no page of ours handed out."""
+        return cls.one("cursor", "invalid_cursor", "This cursor is not one we gave out; start without it.")
+
 
 class MalformedBody(DomainError):
     """The body is not the JSON it must be (HTTP 400, code malformed_json, as everywhere)."""

@@ -321,9 +321,7 @@ class SqlWebhooks:
             _, last = decode_cursor(cursor)
             before = row_number(last)
             if before is None:
-                raise ValidationFailed.one(
-                    "cursor", "invalid_cursor", "This cursor is not one we gave out; start without it."
-                )
+                raise ValidationFailed.bad_cursor()
             q = q.where(a.c.id < before)
         rows = self.c.execute(q.order_by(a.c.id.desc()).limit(limit + 1)).all()
         page = rows[:limit]

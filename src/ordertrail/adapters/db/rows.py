@@ -27,9 +27,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError
         return parsed, row_id
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed.one(
-            "cursor", "invalid_cursor", "This cursor is not one we gave out; start without it."
-        ) from None
+        raise ValidationFailed.bad_cursor() from None
 
 
 def pod_from_json(value: dict[str, Any] | None) -> ProofOfDelivery | None:

@@ -127,19 +127,13 @@ def _carrier_cursor(slug: str) -> str:
     return base64.urlsafe_b64encode(f"carrier|{slug}".encode()).decode().rstrip("=")
 
 
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed.one(
-        "cursor", "invalid_cursor", "This cursor is not one we gave out; start without it."
-    )
-
-
 def _after_carrier(cursor: str) -> str:
     try:
         kind, slug = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|", 1)
     except (ValueError, UnicodeDecodeError):
-        raise _bad_cursor() from None
+        raise ValidationFailed.bad_cursor() from None
     if kind != "carrier":
-        raise _bad_cursor()
+        raise ValidationFailed.bad_cursor()
     return slug
 
 
@@ -149,7 +143,7 @@ def carriers(deps: DepsT, limit: Limit = 20, cursor: Cursor = None) -> dict[str,
     try:
         page, last = deps.carriers.page(_after_carrier(cursor) if cursor else None, limit)
     except KeyError:  # a carrier of an older release's directory, or a made-up cursor
-        raise _bad_cursor() from None
+        raise ValidationFailed.bad_cursor() from None
     return {
         "items": [
             {
